@@ -1,0 +1,15 @@
+/**
+ * The TypeORM CLI's data source (npm run typeorm / migration:*), built by the same
+ * options builder as the app. Without DATABASE_URL it targets the embedded PostgreSQL,
+ * which must be running (npm start in another terminal).
+ */
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { buildDatabaseConfig } from './src/config/database.config';
+import { buildDataSourceOptions } from './src/database/data-source-options';
+import { DatabaseTarget } from './src/database/database-target';
+
+const config = buildDatabaseConfig(process.env);
+const target = new DatabaseTarget(config);
+
+export default new DataSource(buildDataSourceOptions(config, target.url));

@@ -1,0 +1,136 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotModifiedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiProblemResponses } from '../common/api-problem-responses';
+import { ProblemException } from '../common/problem-details';
+import { validationProblem } from '../common/validation';
+import { BooksService } from './books.service';
+import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
+import { CreateBookDto } from './dto/create-book.dto';
+import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
+import { ListBooksQueryDto } from './dto/list-books-query.dto';
+import { UpdateBookDto } from './dto/update-book.dto';
+import type { Book } from './entities/book.entity';
+import { etagOf, noneMatch, parseEntityTags } from './etag';
+
+const idPipe = new ParseUUIDPipe({
+  exceptionFactory: () => validationProblem([{ field: 'id', message: 'id must be a UUID' }]),
+});
+
+const ETAG_HEADER = {
+  ETag: { description: 'Strong validator of this version of the book', schema: { type: 'string', example: '"1"' } },
+};
+
+@ApiTags('books')
+@ApiProblemResponses(429, 500, 503)
+@Controller('books')
+export class BooksController {
+  constructor(private readonly books: BooksService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a book' })
+  @ApiCreatedResponse({
+    type: BookDto,
+    description: 'Created',
+    headers: { ...ETAG_HEADER, Location: { description: 'URL of the new book', schema: { type: 'string' } } },
+  })
+  @ApiProblemResponses(400, 409, 413, 415)
+  async create(@Body() dto: CreateBookDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Book> {
+    const book = await this.books.create(dto);
+    void reply.header('Location', `/books/${book.id}`).header('ETag', etagOf(book));
+    return book;
+  }
+
+  @Post('batch')
+  @ApiOperation({ summary: 'Create up to 1000 books at once: all of them or none' })
+  @ApiBody({ type: CreateBooksBatchDto })
+  @ApiCreatedResponse({ type: BooksBatchResultDto, description: 'All created, in input order' })
+  @ApiProblemResponses(400, 409, 413, 415)
+  async createBatch(@Body() dto: CreateBooksBatchDto): Promise<{ data: Book[] }> {
+    return { data: await this.books.createMany(dto.books) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List books: filters, sorting and pagination' })
+  @ApiOkResponse({ type: BooksPageDto })
+  @ApiProblemResponses(400)
+  list(@Query() query: ListBooksQueryDto) {
+    return this.books.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a book' })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'ETag from an earlier GET; 304 when unchanged' })
+  @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
+  @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match' })
+  @ApiProblemResponses(400, 404)
+  async findOne(
+    @Param('id', idPipe) id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Book | undefined> {
+    const book = await this.books.findOne(id);
+    void reply.header('ETag', etagOf(book));
+    if (!noneMatch(ifNoneMatch, book)) {
+      void reply.status(304);
+      return undefined;
+    }
+    return book;
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change some fields of a book (optimistic concurrency through If-Match)' })
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the version being changed' })
+  @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
+  @ApiProblemResponses(400, 404, 409, 412, 413, 415, 428)
+  async update(
+    @Param('id', idPipe) id: string,
+    @Body() dto: UpdateBookDto,
+    @Headers('if-match') ifMatchHeader: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Book> {
+    const ifMatch = parseEntityTags(ifMatchHeader);
+    if (ifMatch === undefined) {
+      throw new ProblemException(
+        428,
+        'precondition-required',
+        'Send If-Match with the ETag of the book you are changing',
+      );
+    }
+    const book = await this.books.update(id, dto, ifMatch);
+    void reply.header('ETag', etagOf(book));
+    return book;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a book' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'When given, delete only that version' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblemResponses(400, 404, 412)
+  async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.books.remove(id, parseEntityTags(ifMatch));
+  }
+}

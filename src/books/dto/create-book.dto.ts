@@ -1,0 +1,80 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, TransformFnParams } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
+import { normalizeIsbn } from '../isbn';
+
+export const MIN_PUBLISHED_YEAR = -2000;
+
+const trim = ({ value }: TransformFnParams): unknown => (typeof value === 'string' ? value.trim() : value);
+
+/** Valid ISBN-10 or ISBN-13 (checksum included); the transform has already normalised it. */
+export function IsIsbn(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIsbn',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && normalizeIsbn(value) === value,
+        defaultMessage: () => 'isbn must be a valid ISBN-10 or ISBN-13 (hyphens and spaces allowed, checksum checked)',
+      },
+    },
+    options,
+  );
+}
+
+/** Not later than the current year, read at validation time rather than at startup. */
+function IsNotAfterCurrentYear(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isNotAfterCurrentYear',
+      validator: {
+        validate: (value: unknown) => typeof value === 'number' && value <= new Date().getUTCFullYear(),
+        defaultMessage: () => `publishedYear must not be later than ${new Date().getUTCFullYear()}`,
+      },
+    },
+    options,
+  );
+}
+
+export class CreateBookDto {
+  @ApiProperty({ minLength: 1, maxLength: 300, example: 'The Pragmatic Programmer' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 300)
+  title!: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Andrew Hunt' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  author!: string;
+
+  @ApiProperty({
+    description: 'ISBN-10 or ISBN-13, with or without hyphens or spaces; stored and returned as ISBN-13',
+    example: '978-0-201-61622-4',
+  })
+  @Transform(({ value }: TransformFnParams): unknown =>
+    typeof value === 'string' ? (normalizeIsbn(value) ?? value.trim()) : value,
+  )
+  @IsIsbn()
+  isbn!: string;
+
+  @ApiProperty({ minimum: MIN_PUBLISHED_YEAR, description: 'Up to the current year; negative for BCE', example: 1999 })
+  @IsInt()
+  @Min(MIN_PUBLISHED_YEAR)
+  @IsNotAfterCurrentYear()
+  publishedYear!: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100000, nullable: true, example: 352 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  pageCount?: number | null;
+
+  @ApiPropertyOptional({ maxLength: 10000, nullable: true, example: 'From journeyman to master.' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 10000)
+  summary?: string | null;
+}

@@ -1,0 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
+import { CreateBookDto } from './create-book.dto';
+
+export const MAX_BATCH_SIZE = 1000;
+
+export class CreateBooksBatchDto {
+  @ApiProperty({ type: [CreateBookDto], minItems: 1, maxItems: MAX_BATCH_SIZE })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH_SIZE)
+  @ValidateNested({ each: true })
+  @Type(() => CreateBookDto)
+  books!: CreateBookDto[];
+}

@@ -1,0 +1,49 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
+
+/** Every sortable column is indexed together with id, the tie-breaker of every listing. */
+@Entity({ name: 'books' })
+@Index('books_title_id_idx', ['title', 'id'])
+@Index('books_author_id_idx', ['author', 'id'])
+@Index('books_published_year_id_idx', ['publishedYear', 'id'])
+@Index('books_created_at_id_idx', ['createdAt', 'id'])
+export class Book {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 300 })
+  title!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  author!: string;
+
+  /** Normalised ISBN-13, digits only. */
+  @Index('books_isbn_key', { unique: true })
+  @Column({ type: 'char', length: 13 })
+  isbn!: string;
+
+  @Column({ name: 'published_year', type: 'integer' })
+  publishedYear!: number;
+
+  @Column({ name: 'page_count', type: 'integer', nullable: true })
+  pageCount!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  summary!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @VersionColumn({ type: 'integer' })
+  version!: number;
+}

@@ -1,0 +1,31 @@
+/** What an If-Match header accepts: any version ("*") or a list of versions. */
+export type EntityTag = '*' | number[];
+
+/** A strong validator: the version changes with every write to the book. */
+export function etagOf(book: { version: number }): string {
+  return `"${book.version}"`;
+}
+
+/**
+ * Parses If-Match / If-None-Match. Weak tags never match under If-Match's strong comparison,
+ * and a tag this service did not issue matches nothing; both end as a 412, not a 400.
+ */
+export function parseEntityTags(header: string | string[] | undefined): EntityTag | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return '*';
+  const versions: number[] = [];
+  for (const part of value.split(',')) {
+    const match = /^\s*"(\d{1,9})"\s*$/.exec(part);
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions;
+}
+
+/** If-None-Match uses weak comparison: W/"3" matches "3". */
+export function noneMatch(header: string | string[] | undefined, book: { version: number }): boolean {
+  if (header === undefined) return true;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return false;
+  return !value.split(',').some((part) => part.trim().replace(/^W\//, '') === etagOf(book));
+}

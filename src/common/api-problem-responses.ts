@@ -1,0 +1,46 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ProblemDetailsDto, PROBLEM_CONTENT_TYPE } from './problem-details';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: malformed JSON, an unknown or invalid field or query parameter',
+  404: 'No such book',
+  409: 'The ISBN is already taken',
+  412: 'If-Match does not match the current version',
+  413: 'The body is larger than the limit',
+  415: 'The body is not application/json',
+  428: 'If-Match is required',
+  429: 'Too many requests',
+  500: 'Unexpected error; details are in the server log under the requestId',
+  503: 'The database is unavailable or the service is shutting down; retry after Retry-After seconds',
+};
+
+/** Documents each status as an application/problem+json response. */
+export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiExtraModels(ProblemDetailsDto),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'Error',
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+            example: {
+              type: status === 400 ? '/problems/validation-error' : `/problems/http-${status}`,
+              title: DESCRIPTIONS[status]?.split(':')[0] ?? 'Error',
+              status,
+              detail: DESCRIPTIONS[status] ?? 'Error',
+              instance: '/books',
+              requestId: '6f1c1e0e-0d55-4d8e-9d0a-6d1f8b0c8d7e',
+              ...(status === 400 ? { errors: [{ field: 'title', message: 'title must be a string' }] } : {}),
+            },
+          },
+        },
+        ...(status === 503
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          : {}),
+      }),
+    ),
+  );
+}

@@ -1,0 +1,57 @@
+import { registerAs } from '@nestjs/config';
+import { EnvReader } from './env-parsers';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** Largest accepted request body in bytes; a larger one is answered 413. */
+  bodyLimitBytes: number;
+  /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
+  shutdownTimeoutMs: number;
+  /** Origins allowed by CORS; empty means no cross-origin access. */
+  corsOrigins: string[];
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  logFormat: 'json' | 'pretty';
+  throttle: { enabled: boolean; limit: number; ttlMs: number };
+}
+
+export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const production = nodeEnv === 'production';
+  const config: AppConfig = {
+    nodeEnv,
+    host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
+    port: read.int('PORT', 3000, 0, 65535),
+    bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    corsOrigins: (read.string('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    logLevel: read.oneOf(
+      'LOG_LEVEL',
+      ['error', 'warn', 'log', 'debug', 'verbose'],
+      nodeEnv === 'test' ? 'warn' : 'log',
+    ),
+    logFormat: read.oneOf('LOG_FORMAT', ['json', 'pretty'], production ? 'json' : 'pretty'),
+    throttle: {
+      enabled: read.bool('THROTTLE_ENABLED', true),
+      limit: read.int('THROTTLE_LIMIT', 1000, 1, 1_000_000),
+      ttlMs: read.int('THROTTLE_TTL_MS', 60_000, 1000, 3_600_000),
+    },
+  };
+  for (const origin of config.corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      read.problem(`CORS_ORIGINS entries must look like https://host[:port] (got "${origin}")`);
+    }
+  }
+  read.done();
+  return config;
+}
+
+export const appConfig = registerAs('app', () => buildAppConfig(process.env));

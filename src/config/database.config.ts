@@ -1,0 +1,71 @@
+import { registerAs } from '@nestjs/config';
+import * as path from 'node:path';
+import { databaseNameOf, withDatabase } from '../database/database-url';
+import { EnvReader } from './env-parsers';
+
+export const SCHEMA_MODES = ['sync', 'migrate', 'none'] as const;
+export type SchemaMode = (typeof SCHEMA_MODES)[number];
+
+export interface EmbeddedPostgresConfig {
+  /** Data folder of the embedded cluster; kept across restarts. */
+  dataDir: string;
+  port: number;
+  /** Database created in the embedded cluster for the service. */
+  database: string;
+}
+
+export interface DatabaseConfig {
+  /** Target database; undefined means "start the embedded PostgreSQL". */
+  url?: URL;
+  /** Maintenance connection used to create the target database. */
+  adminUrl?: URL;
+  embedded: EmbeddedPostgresConfig;
+  schemaMode: SchemaMode;
+  logging: boolean;
+  poolMax: number;
+  connectTimeoutMs: number;
+  startupDeadlineMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  applicationName: string;
+}
+
+export function buildDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
+  const read = new EnvReader(env);
+  const production = env.NODE_ENV === 'production';
+  const url = read.postgresUrl('DATABASE_URL');
+  const explicitAdminUrl = read.postgresUrl('DATABASE_ADMIN_URL');
+  const schemaMode = read.oneOf('DB_SCHEMA_MODE', SCHEMA_MODES, production ? 'migrate' : 'sync');
+
+  if (schemaMode === 'sync' && production) {
+    read.problem('DB_SCHEMA_MODE=sync is refused when NODE_ENV=production (use migrate)');
+  }
+  if (url && !databaseNameOf(url)) {
+    read.problem('DATABASE_URL names no database (add /<database> after the host)');
+  }
+  if (explicitAdminUrl && !url) {
+    read.problem('DATABASE_ADMIN_URL is set but DATABASE_URL is not (the embedded PostgreSQL needs neither)');
+  }
+
+  const config: DatabaseConfig = {
+    url,
+    adminUrl: explicitAdminUrl ?? (url ? withDatabase(url, 'postgres') : undefined),
+    embedded: {
+      dataDir: path.resolve(read.string('EMBEDDED_PG_DATA_DIR', '.data/postgres')),
+      port: read.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+      database: read.string('EMBEDDED_PG_DATABASE', 'bookapi'),
+    },
+    schemaMode,
+    logging: read.bool('DB_LOGGING', false),
+    poolMax: read.int('DB_POOL_MAX', 10, 1, 1000),
+    connectTimeoutMs: read.int('DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    startupDeadlineMs: read.int('DB_STARTUP_DEADLINE_MS', 30_000, 0, 3_600_000),
+    statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+    idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    applicationName: read.string('DB_APPLICATION_NAME', 'bookapi'),
+  };
+  read.done();
+  return config;
+}
+
+export const databaseConfig = registerAs('database', () => buildDatabaseConfig(process.env));

@@ -1,0 +1,46 @@
+import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { Book } from '../books/entities/book.entity';
+import type { DatabaseConfig } from '../config/database.config';
+import { InitialSchema1764100000000 } from './migrations/1764100000000-InitialSchema';
+
+/** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
+export const ENTITIES = [Book];
+export const MIGRATIONS = [InitialSchema1764100000000];
+
+/**
+ * The one options builder for the app, the TypeORM CLI (ormconfig.ts) and the tests.
+ * Schema changes never happen here (synchronize / migrationsRun are off): the bootstrap
+ * applies them under an advisory lock.
+ */
+export function buildDataSourceOptions(
+  config: DatabaseConfig,
+  url: URL,
+  logger?: TypeOrmLogger,
+): PostgresConnectionOptions {
+  const logging: LoggerOptions = config.logging ? 'all' : ['error', 'warn', 'migration'];
+  return {
+    type: 'postgres',
+    url: url.toString(),
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    // gen_random_uuid() is built into PostgreSQL 13+; no CREATE EXTENSION race at boot.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    applicationName: config.applicationName,
+    connectTimeoutMS: config.connectTimeoutMs,
+    poolSize: config.poolMax,
+    logging,
+    logger,
+    extra: {
+      max: config.poolMax,
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      statement_timeout: config.statementTimeoutMs,
+      idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
+      keepAlive: true,
+    },
+  };
+}

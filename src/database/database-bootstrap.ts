@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import { StartupError } from '../config/config.exception';
+import { databaseConfig } from '../config/database.config';
+import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
+import { createDatabaseIfMissing } from './create-database';
+import { redactUrl, scrubSecrets } from './database-url';
+import { DatabaseTarget } from './database-target';
+import { DatabaseStartupError } from './database.exception';
+import { errorCode, isTransientConnectionError } from './postgres-error';
+import { retryWithBackoff } from './retry';
+
+/**
+ * Owns the DataSource and the embedded server: brings them up in `onModuleInit`
+ * (server, create-database, connect + ping, schema) and down in `onApplicationShutdown`.
+ */
+@Injectable()
+export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  private shutdown?: Promise<void>;
+
+  constructor(
+    @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
+    private readonly target: DatabaseTarget,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const started = Date.now();
+    const deadline = started + this.config.startupDeadlineMs;
+    try {
+      if (this.target.embedded) {
+        this.logger.log('DATABASE_URL is not set: starting the embedded PostgreSQL');
+        await this.target.embedded.start();
+      }
+      const outcome = await this.retryTransient('create-database', this.target.adminUrl, deadline, () =>
+        createDatabaseIfMissing(this.target.adminUrl, this.target.databaseName, {
+          connectTimeoutMs: this.config.connectTimeoutMs,
+          lockTimeoutMs: Math.max(1000, deadline - Date.now()),
+          applicationName: this.config.applicationName,
+        }),
+      );
+      this.logger.log(`Database "${this.target.databaseName}" ${outcome === 'created' ? 'created' : 'exists'}`);
+      await this.retryTransient('connect', this.target.url, deadline, () => this.initializeDataSource());
+      await this.ping(this.config.connectTimeoutMs);
+      await this.prepareSchema(deadline);
+      this.logger.log(`Database ready in ${Date.now() - started} ms (${redactUrl(this.target.url)})`);
+    } catch (error) {
+      await this.onApplicationShutdown();
+      throw this.toStartupError(error);
+    }
+  }
+
+  /** Destroys the DataSource, then stops the embedded server. Safe to call more than once. */
+  onApplicationShutdown(): Promise<void> {
+    this.shutdown ??= (async () => {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+      await this.target.embedded?.stop();
+    })();
+    return this.shutdown;
+  }
+
+  /** `SELECT 1` that fails after `timeoutMs` instead of waiting on a stuck server. */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`ping timeout after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async initializeDataSource(): Promise<void> {
+    if (this.dataSource.isInitialized) return;
+    try {
+      await this.dataSource.initialize();
+    } catch (error) {
+      // A half-made pool would leak its connections into the next attempt.
+      await this.dataSource.driver.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async prepareSchema(deadline: number): Promise<void> {
+    const mode = this.config.schemaMode;
+    if (mode === 'none') return;
+    await withAdvisoryLock(
+      this.target.url,
+      SCHEMA_LOCK_KEY,
+      {
+        applicationName: this.config.applicationName,
+        connectTimeoutMs: this.config.connectTimeoutMs,
+        lockTimeoutMs: Math.max(1000, deadline - Date.now()),
+      },
+      async () => {
+        if (mode === 'sync') {
+          await this.dataSource.synchronize();
+          this.logger.log('Schema synchronized with the entities');
+        } else {
+          const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+          this.logger.log(
+            applied.length ? `Applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations',
+          );
+        }
+      },
+    );
+  }
+
+  private retryTransient<T>(step: string, url: URL, deadline: number, attempt: () => Promise<T>): Promise<T> {
+    return retryWithBackoff(attempt, {
+      deadlineMs: Math.max(0, deadline - Date.now()),
+      isRetryable: isTransientConnectionError,
+      onRetry: (error, n, delayMs) =>
+        this.logger.warn(
+          `${step}: PostgreSQL at ${redactUrl(url)} not reachable yet (${describe(error)}); attempt ${n}, next in ${delayMs} ms`,
+        ),
+    });
+  }
+
+  private toStartupError(error: unknown): StartupError {
+    if (error instanceof StartupError) return error;
+    const where = redactUrl(this.target.url);
+    const detail = scrubSecrets(describe(error), this.target.secrets);
+    if (isTransientConnectionError(error)) {
+      return new DatabaseStartupError(
+        `PostgreSQL at ${where} was not reachable within DB_STARTUP_DEADLINE_MS=${this.config.startupDeadlineMs} (${detail})`,
+        { cause: error },
+      );
+    }
+    return new DatabaseStartupError(`Database startup failed on ${where}: ${detail}`, { cause: error });
+  }
+}
+
+function describe(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const text = message || (error instanceof AggregateError ? error.errors.map(String).join('; ') : 'unknown error');
+  return code && !text.includes(code) ? `${code}: ${text}` : text;
+}

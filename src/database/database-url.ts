@@ -1,0 +1,35 @@
+/** Replaces the password in a connection URL, so the URL can be logged. */
+export function redactUrl(url: string | URL): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.toString());
+  } catch {
+    return '<unparseable url>';
+  }
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** The database a URL names, decoded ("/Book%20Store" is "Book Store"). */
+export function databaseNameOf(url: URL): string {
+  return decodeURIComponent(url.pathname.replace(/^\//, ''));
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(url: URL, database: string): URL {
+  const copy = new URL(url.toString());
+  copy.pathname = '/' + encodeURIComponent(database);
+  return copy;
+}
+
+/** Removes every occurrence of the secrets from a piece of text (error messages, log lines). */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret) continue;
+    out = out.split(secret).join('***');
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret) out = out.split(encoded).join('***');
+  }
+  return out;
+}

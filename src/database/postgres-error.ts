@@ -1,0 +1,85 @@
+/** SQLSTATE codes this service reacts to. */
+export const SqlState = {
+  uniqueViolation: '23505',
+  duplicateDatabase: '42P04',
+  insufficientPrivilege: '42501',
+  invalidPassword: '28P01',
+  invalidAuthorization: '28000',
+  invalidCatalogName: '3D000',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  cannotConnectNow: '57P03',
+  adminShutdown: '57P01',
+  crashShutdown: '57P02',
+  tooManyConnections: '53300',
+  queryCanceled: '57014',
+  idleInTransactionTimeout: '25P03',
+} as const;
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+const CONNECTION_LOST_SQLSTATES = new Set<string>([
+  SqlState.cannotConnectNow,
+  SqlState.adminShutdown,
+  SqlState.crashShutdown,
+  SqlState.tooManyConnections,
+]);
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  constraint?: unknown;
+  cause?: unknown;
+  driverError?: unknown;
+}
+
+/** The SQLSTATE or errno code of an error, looking through TypeORM's and AggregateError's wrappers. */
+export function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const e = current as ErrorLike & { errors?: unknown[] };
+    if (typeof e.code === 'string' && e.code) return e.code;
+    if (Array.isArray(e.errors) && e.errors.length > 0) {
+      current = e.errors[0];
+      continue;
+    }
+    current = e.driverError ?? e.cause;
+  }
+  return undefined;
+}
+
+export function constraintOf(error: unknown): string | undefined {
+  const e = error as ErrorLike | undefined;
+  const driver: ErrorLike | undefined = (e?.driverError as ErrorLike | undefined) ?? e;
+  return typeof driver?.constraint === 'string' ? driver.constraint : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * True for failures that may heal by themselves: the server is starting, restarting,
+ * full, or the network dropped. Authentication and configuration errors are not.
+ */
+export function isTransientConnectionError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code && (TRANSIENT_NETWORK_CODES.has(code) || CONNECTION_LOST_SQLSTATES.has(code))) return true;
+  const message = messageOf(error);
+  return /timeout|terminated unexpectedly|Connection terminated|the database system is (starting up|shutting down|in recovery mode)/i.test(
+    message,
+  );
+}
+
+/** True when the connection itself broke, so the request cannot have been served by the database. */
+export function isConnectionLostError(error: unknown): boolean {
+  return isTransientConnectionError(error);
+}

@@ -1,0 +1,77 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
+import { DatabaseUnavailableError } from './database.exception';
+import { errorCode, isConnectionLostError, SqlState } from './postgres-error';
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  /** Whole-unit attempts on serialization failures and deadlocks (40001, 40P01). */
+  maxAttempts?: number;
+}
+
+const RETRYABLE = new Set<string>([SqlState.serializationFailure, SqlState.deadlockDetected]);
+
+/**
+ * The one place that opens transactions (and the only caller of createQueryRunner()).
+ * Connects, starts, commits; rolls back only what is open; always releases, passing the
+ * error when the connection broke so the pool discards it; retries the whole unit on
+ * 40001/40P01 a bounded number of times.
+ */
+@Injectable()
+export class TransactionRunner {
+  private readonly logger = new Logger('Transaction');
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async run<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const maxAttempts = options.maxAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(work, options.isolation);
+      } catch (error) {
+        const code = errorCode(error);
+        if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
+        this.logger.debug(`retrying transaction after ${code} (attempt ${attempt} of ${maxAttempts})`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async once<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    let queryRunner: QueryRunner;
+    try {
+      queryRunner = this.dataSource.createQueryRunner();
+      await queryRunner.connect();
+    } catch (error) {
+      throw isConnectionLostError(error) ? new DatabaseUnavailableError(undefined, { cause: error }) : error;
+    }
+    let broken: Error | undefined;
+    try {
+      await queryRunner.startTransaction(isolation);
+      const result = await work(queryRunner.manager);
+      await queryRunner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (isConnectionLostError(error)) broken = error as Error;
+      if (queryRunner.isTransactionActive && !broken) {
+        await queryRunner.rollbackTransaction().catch((rollbackError: unknown) => {
+          broken = rollbackError as Error;
+        });
+      }
+      throw error;
+    } finally {
+      await this.release(queryRunner, broken);
+    }
+  }
+
+  /** A broken connection must not go back to the pool: pass the error so pg-pool discards it. */
+  private async release(queryRunner: QueryRunner, broken?: Error): Promise<void> {
+    const postgresRunner = queryRunner as QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
+    const released =
+      broken && postgresRunner.releasePostgresConnection
+        ? postgresRunner.releasePostgresConnection(broken)
+        : queryRunner.release();
+    await released.catch(() => undefined);
+  }
+}
