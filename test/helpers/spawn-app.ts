@@ -38,8 +38,8 @@ export function spawnApp(env: Record<string, string>, options: { cwd?: string } 
     const match = /Listening on (http:\/\/\S+)/.exec(out);
     if (match && !app.baseUrl) app.baseUrl = match[1].replace('[::1]', '127.0.0.1');
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   return app;
 }
 

@@ -20,35 +20,56 @@ const DEFAULTS: Record<string, string> = {
   THROTTLE_ENABLED: 'false',
 };
 
+let envQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Sets `vars` in process.env while `build` runs, one caller at a time: the config
+ * namespaces read process.env when the module is compiled, and apps started
+ * concurrently must each see their own environment.
+ */
+function withEnv<T>(vars: Record<string, string>, build: () => Promise<T>): Promise<T> {
+  const run = envQueue.then(async () => {
+    const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, vars);
+    try {
+      return await build();
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+  envQueue = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * Boots the real AppModule in this process against `databaseUrl`, as main.ts does, and
- * listens on a free port. The environment is set only while the app is being built.
+ * listens on a free port. Several may start at once: only compiling is serialised, so
+ * their database bootstraps (onModuleInit) really run concurrently.
  */
 export async function startTestApp(databaseUrl: URL | string, env: Record<string, string> = {}): Promise<TestApp> {
   const vars = { ...DEFAULTS, DATABASE_URL: databaseUrl.toString(), ...env };
-  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, vars);
-  let app: NestFastifyApplication | undefined;
-  try {
+  const app = await withEnv(vars, async () => {
     const config = buildAppConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { logger: ['error'] });
-    configureApp(app, config);
+    const created = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), {
+      logger: ['error'],
+    });
+    configureApp(created, config);
+    return created;
+  });
+  try {
     await app.init();
     await app.listen({ port: 0, host: '127.0.0.1' });
   } catch (error) {
-    await app?.close().catch(() => undefined);
+    await app.close().catch(() => undefined);
     throw error;
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
   }
-  const started = app;
   return {
-    app: started,
-    baseUrl: (await started.getUrl()).replace('[::1]', '127.0.0.1'),
-    close: () => started.close(),
+    app,
+    baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1'),
+    close: () => app.close(),
   };
 }

@@ -21,7 +21,8 @@ export function testDatabaseName(label: string): string {
 }
 
 export function assertTestName(name: string): void {
-  if (!/test/i.test(name)) throw new Error(`Refusing to use database "${name}" in a test: its name must contain "test"`);
+  if (!/test/i.test(name))
+    throw new Error(`Refusing to use database "${name}" in a test: its name must contain "test"`);
 }
 
 /** A throwaway database made by the project's own create-database code. */
@@ -33,7 +34,11 @@ export async function createTestDatabase(
   const name = options.name ?? testDatabaseName(label);
   assertTestName(name);
   if (options.create !== false) {
-    await createDatabaseIfMissing(admin, name, { connectTimeoutMs: 5000, lockTimeoutMs: 10000, applicationName: 'bookapi-test' });
+    await createDatabaseIfMissing(admin, name, {
+      connectTimeoutMs: 5000,
+      lockTimeoutMs: 10000,
+      applicationName: 'bookapi-test',
+    });
   }
   return {
     name,

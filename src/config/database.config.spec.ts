@@ -1,0 +1,53 @@
+import { ConfigError } from './config.exception';
+import { buildDatabaseConfig } from './database.config';
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    buildDatabaseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('buildDatabaseConfig', () => {
+  it('defaults to the embedded PostgreSQL, sync in development', () => {
+    const config = buildDatabaseConfig({});
+    expect(config.url).toBeUndefined();
+    expect(config.schemaMode).toBe('sync');
+    expect(config.embedded.port).toBe(54329);
+    expect(config.embedded.dataDir).toMatch(/\.data\/postgres$/);
+  });
+
+  it('derives the admin URL from DATABASE_URL: same server and credentials, database postgres', () => {
+    const config = buildDatabaseConfig({ DATABASE_URL: 'postgres://app:s3cret@db.internal:6543/books' });
+    expect(config.adminUrl?.toString()).toBe('postgres://app:s3cret@db.internal:6543/postgres');
+  });
+
+  it('defaults to migrate in production and refuses sync there, naming the variable', () => {
+    expect(buildDatabaseConfig({ NODE_ENV: 'production' }).schemaMode).toBe('migrate');
+    expect(errorOf({ NODE_ENV: 'production', DB_SCHEMA_MODE: 'sync' }).message).toContain('DB_SCHEMA_MODE=sync');
+  });
+
+  it('reports every bad variable at once, by name', () => {
+    const message = errorOf({ DB_POOL_MAX: 'lots', DB_LOGGING: 'maybe', DB_SCHEMA_MODE: 'yolo' }).message;
+    expect(message).toContain('DB_POOL_MAX');
+    expect(message).toContain('DB_LOGGING');
+    expect(message).toContain('DB_SCHEMA_MODE');
+  });
+
+  it('never echoes a URL that may hold a password', () => {
+    const message = errorOf({ DATABASE_URL: 'mysql://root:hunter2@db/books' }).message;
+    expect(message).toContain('DATABASE_URL');
+    expect(message).not.toContain('hunter2');
+    const unparsable = errorOf({ DATABASE_URL: 'not a url hunter2' }).message;
+    expect(unparsable).toContain('DATABASE_URL');
+    expect(unparsable).not.toContain('hunter2');
+  });
+
+  it('refuses contradictions: an admin URL without a target, a target without a database', () => {
+    expect(errorOf({ DATABASE_ADMIN_URL: 'postgres://a@h/postgres' }).message).toContain('DATABASE_ADMIN_URL');
+    expect(errorOf({ DATABASE_URL: 'postgres://a@h' }).message).toContain('names no database');
+  });
+});
