@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import request from 'supertest';
+import { freePort } from './helpers/free-port';
+import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
+
+/** Pids of every process whose command line names this data folder (node or postgres). */
+function processesUsing(dataDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(dataDir) && cmdline.includes('postgres')) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/**
+ * The zero-configuration path: no DATABASE_URL, so the service starts its own embedded
+ * PostgreSQL in a data folder, keeps the data across runs, and owns the server's lifetime.
+ */
+describe('embedded PostgreSQL (no DATABASE_URL)', () => {
+  let dir: string;
+  let dataDir: string;
+  let env: Record<string, string>;
+  const running: SpawnedApp[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-embedded-'));
+    fs.chmodSync(dir, 0o755);
+    dataDir = path.join(dir, 'postgres');
+    env = { EMBEDDED_PG_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), NODE_ENV: 'development' };
+  });
+
+  afterAll(async () => {
+    for (const app of running) await app.stop('SIGKILL');
+    for (const pid of processesUsing(dataDir)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const launch = async () => {
+    const app = spawnApp(env);
+    running.push(app);
+    await waitForListening(app);
+    return app;
+  };
+
+  it('serves Swagger UI and the API on a fresh data folder, and leaves no postgres behind on SIGTERM', async () => {
+    const app = await launch();
+    const docs = await request(app.baseUrl!).get('/docs').expect(200);
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
+    expect(docs.text).toMatch(/swagger-ui/i);
+    await request(app.baseUrl!)
+      .post('/books')
+      .send({ title: 'Kept', author: 'Across Restarts', isbn: '9780306406157', publishedYear: 1999 })
+      .expect(201);
+    expect(processesUsing(dataDir).length).toBeGreaterThan(0);
+
+    await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
+    expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it('after a SIGKILL, the next start stops the orphaned server, reuses the data and exits 0 on SIGINT', async () => {
+    const first = await launch();
+    await first.stop('SIGKILL');
+    // The server runs in its own process group, so it outlives a killed node: a stale lock.
+    expect(processesUsing(dataDir).length).toBeGreaterThan(0);
+
+    const second = await launch();
+    expect(second.output()).toMatch(/left running on .* by an earlier run/);
+    const list = await request(second.baseUrl!).get('/books').expect(200);
+    expect((list.body as { data: { title: string }[] }).data.map((b) => b.title)).toEqual(['Kept']);
+
+    await expect(second.stop('SIGINT')).resolves.toEqual({ code: 0, signal: null });
+    expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it('through `npm run start:prod`, a SIGTERM to npm reaches node and leaves nothing behind', async () => {
+    const npm = spawn('npm', ['run', 'start:prod'], {
+      cwd: path.resolve(__dirname, '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise((resolve) => npm.once('exit', resolve));
+    await expect(until(() => out.includes('Listening on'), 30000)).resolves.toBe(true);
+
+    npm.kill('SIGTERM');
+    await exited;
+    await expect(until(() => processesUsing(dataDir).length === 0, 15000)).resolves.toBe(true);
+    expect(out).toMatch(/SIGTERM received: draining/);
+  });
+});
