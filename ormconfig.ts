@@ -4,10 +4,14 @@
  * which must be running (npm start in another terminal).
  */
 import 'reflect-metadata';
+import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/database.config';
 import { buildDataSourceOptions } from './src/database/data-source-options';
 import { DatabaseTarget } from './src/database/database-target';
+
+// The same rule as AppModule's ConfigModule: .env fills in what the environment leaves unset.
+if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');
 
 const config = buildDatabaseConfig(process.env);
 const target = new DatabaseTarget(config);

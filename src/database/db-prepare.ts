@@ -1,0 +1,61 @@
+/**
+ * `npm run db:prepare`: creates the database if it is missing, applies pending migrations and
+ * exits — 0 on success, 1 with one line naming the problem. Meant for an init container or a
+ * deploy step. It runs DatabaseBootstrap without HTTP, so it shares the app's retries, advisory
+ * locks and error messages; without DATABASE_URL it prepares the embedded PostgreSQL.
+ */
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import * as fs from 'node:fs';
+import { DataSource } from 'typeorm';
+import { AppLogger } from '../common/app-logger';
+import { buildAppConfig } from '../config/app.config';
+import { StartupError } from '../config/config.exception';
+import { buildDatabaseConfig } from '../config/database.config';
+import { buildDataSourceOptions } from './data-source-options';
+import { DatabaseBootstrap } from './database-bootstrap';
+import { DatabaseTarget } from './database-target';
+import { TypeOrmNestLogger } from './typeorm-logger';
+
+const CONTEXT = 'DbPrepare';
+
+export async function prepareDatabase(env: Record<string, string | undefined>): Promise<void> {
+  // Always migrate, whatever DB_SCHEMA_MODE the replicas use (typically `none` behind this step).
+  const config = buildDatabaseConfig({ ...env, DB_SCHEMA_MODE: 'migrate' });
+  const target = new DatabaseTarget(config);
+  for (const secret of target.secrets) AppLogger.addSecret(secret);
+  const dataSource = new DataSource(buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)));
+  const bootstrap = new DatabaseBootstrap(config, target, dataSource);
+  try {
+    await bootstrap.onModuleInit();
+  } finally {
+    await bootstrap.onApplicationShutdown();
+  }
+}
+
+async function main(): Promise<number> {
+  // The same rule as AppModule's ConfigModule: .env fills in what the environment leaves unset.
+  if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');
+  let logger = AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
+  try {
+    logger = AppLogger.forConfig(buildAppConfig(process.env));
+    Logger.overrideLogger(logger);
+    await prepareDatabase(process.env);
+    logger.log('Database prepared', CONTEXT);
+    return 0;
+  } catch (error) {
+    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describe(error));
+    logger.fatal(`db:prepare failed: ${message}`, CONTEXT);
+    return 1;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0];
+  return String(error);
+}
+
+if (require.main === module) {
+  // exitCode rather than exit(): a connection left open shows up as a hang, not as silence.
+  void main().then((code) => (process.exitCode = code));
+}
