@@ -70,6 +70,9 @@ function setupSwagger(app: INestApplication): void {
           'Writes to a book need its ETag in If-Match.',
       )
       .setVersion('1.0')
+      .addServer('/', 'This server')
+      .addTag('books', 'Create, list, read, change and delete books')
+      .addTag('health', 'Liveness and readiness probes')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -20,6 +20,7 @@ import {
   ApiNotModifiedResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -39,6 +40,13 @@ const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', message: 'id must be a UUID' }]),
 });
 
+const ApiBookId = () =>
+  ApiParam({
+    name: 'id',
+    description: 'The book id (a non-UUID is a 400)',
+    schema: { type: 'string', format: 'uuid', example: '3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21' },
+  });
+
 const ETAG_HEADER = {
   ETag: { description: 'Strong validator of this version of the book', schema: { type: 'string', example: '"1"' } },
 };
@@ -50,11 +58,23 @@ export class BooksController {
   constructor(private readonly books: BooksService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a book' })
+  @ApiOperation({
+    operationId: 'createBook',
+    summary: 'Create a book',
+    description:
+      'Strings are trimmed; the ISBN is checked and stored as ISBN-13. Answers the book with its URL in Location ' +
+      'and its ETag; an ISBN that is already taken is a 409.',
+  })
   @ApiCreatedResponse({
     type: BookDto,
     description: 'Created',
-    headers: { ...ETAG_HEADER, Location: { description: 'URL of the new book', schema: { type: 'string' } } },
+    headers: {
+      ...ETAG_HEADER,
+      Location: {
+        description: 'URL of the new book',
+        schema: { type: 'string', format: 'uri-reference', example: '/books/3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21' },
+      },
+    },
   })
   @ApiProblemResponses(400, 409, 413, 415)
   async create(@Body() dto: CreateBookDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Book> {
@@ -64,7 +84,13 @@ export class BooksController {
   }
 
   @Post('batch')
-  @ApiOperation({ summary: 'Create up to 1000 books at once: all of them or none' })
+  @ApiOperation({
+    operationId: 'createBooksBatch',
+    summary: 'Create up to 1000 books at once: all of them or none',
+    description:
+      'One transaction: either every book is created (answered in input order) or none is. The error names the ' +
+      'first bad item, e.g. `books[3].isbn`; an ISBN repeated in the batch or already taken is a 409.',
+  })
   @ApiBody({ type: CreateBooksBatchDto })
   @ApiCreatedResponse({ type: BooksBatchResultDto, description: 'All created, in input order' })
   @ApiProblemResponses(400, 409, 413, 415)
@@ -73,7 +99,13 @@ export class BooksController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List books: filters, sorting and pagination' })
+  @ApiOperation({
+    operationId: 'listBooks',
+    summary: 'List books: filters, sorting and pagination',
+    description:
+      'Filters combine with AND. The order is stable (ties broken by id). An unknown query parameter or a bad ' +
+      'value is a 400, never ignored.',
+  })
   @ApiOkResponse({ type: BooksPageDto })
   @ApiProblemResponses(400)
   list(@Query() query: ListBooksQueryDto) {
@@ -81,8 +113,18 @@ export class BooksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a book' })
-  @ApiHeader({ name: 'If-None-Match', required: false, description: 'ETag from an earlier GET; 304 when unchanged' })
+  @ApiBookId()
+  @ApiOperation({
+    operationId: 'getBook',
+    summary: 'Get a book',
+    description: 'Answers the book with a strong ETag; send it back in If-None-Match to get a 304 while unchanged.',
+  })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'ETag from an earlier GET; 304 when unchanged',
+    schema: { type: 'string', example: '"1"' },
+  })
   @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
   @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match' })
   @ApiProblemResponses(400, 404)
@@ -101,8 +143,20 @@ export class BooksController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change some fields of a book (optimistic concurrency through If-Match)' })
-  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the version being changed' })
+  @ApiBookId()
+  @ApiOperation({
+    operationId: 'updateBook',
+    summary: 'Change some fields of a book (optimistic concurrency through If-Match)',
+    description:
+      'Only the fields sent change; the body must set at least one. If-Match must carry the current ETag ' +
+      '(428 without it, 412 when stale); the answer carries the new ETag.',
+  })
+  @ApiHeader({
+    name: 'If-Match',
+    required: true,
+    description: 'The ETag of the version being changed, or * for any version',
+    schema: { type: 'string', example: '"1"' },
+  })
   @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
   @ApiProblemResponses(400, 404, 409, 412, 413, 415, 428)
   async update(
@@ -125,9 +179,19 @@ export class BooksController {
   }
 
   @Delete(':id')
+  @ApiBookId()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a book' })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'When given, delete only that version' })
+  @ApiOperation({
+    operationId: 'deleteBook',
+    summary: 'Delete a book',
+    description: 'With If-Match, deletes only that version (412 when the book has changed since).',
+  })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'When given, delete only that version',
+    schema: { type: 'string', example: '"1"' },
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblemResponses(400, 404, 412)
   async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {

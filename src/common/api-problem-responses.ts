@@ -15,6 +15,20 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database is unavailable or the service is shutting down; retry after Retry-After seconds',
 };
 
+/** What ProblemDetailsFilter answers for each status: the `type` slug and the `title`. */
+const EXAMPLES: Record<number, [slug: string, title: string]> = {
+  400: ['validation-error', 'Bad Request'],
+  404: ['not-found', 'Not Found'],
+  409: ['conflict', 'Conflict'],
+  412: ['precondition-failed', 'Precondition Failed'],
+  413: ['payload-too-large', 'Content Too Large'],
+  415: ['unsupported-media-type', 'Unsupported Media Type'],
+  428: ['precondition-required', 'Precondition Required'],
+  429: ['too-many-requests', 'Too Many Requests'],
+  500: ['internal-error', 'Internal Server Error'],
+  503: ['service-unavailable', 'Service Unavailable'],
+};
+
 /** Documents each status as an application/problem+json response. */
 export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -27,8 +41,8 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
           [PROBLEM_CONTENT_TYPE]: {
             schema: { $ref: getSchemaPath(ProblemDetailsDto) },
             example: {
-              type: status === 400 ? '/problems/validation-error' : `/problems/http-${status}`,
-              title: DESCRIPTIONS[status]?.split(':')[0] ?? 'Error',
+              type: `/problems/${EXAMPLES[status]?.[0] ?? `http-${status}`}`,
+              title: EXAMPLES[status]?.[1] ?? 'Error',
               status,
               detail: DESCRIPTIONS[status] ?? 'Error',
               instance: '/books',
@@ -38,7 +52,7 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
           },
         },
         ...(status === 503
-          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 2 } } } }
           : {}),
       }),
     ),

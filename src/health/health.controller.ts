@@ -1,10 +1,35 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ShutdownState } from '../common/shutdown-state';
 import { DatabaseBootstrap } from '../database/database-bootstrap';
 import { databaseConfig } from '../config/database.config';
+
+/** Terminus' result; a failing check is answered as problem+json by the filter, not in this shape. */
+const HEALTH_COMPONENTS = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string', example: 'up' } },
+    additionalProperties: true,
+  },
+};
+const HEALTH_OK = (example: Record<string, { status: string }>) => ({
+  description: 'Every check is up',
+  schema: {
+    type: 'object',
+    required: ['status', 'info', 'error', 'details'],
+    properties: {
+      status: { type: 'string', enum: ['ok'], example: 'ok' },
+      info: { ...HEALTH_COMPONENTS, example },
+      error: { ...HEALTH_COMPONENTS, example: {} },
+      details: { ...HEALTH_COMPONENTS, example },
+    },
+  },
+});
 
 @ApiTags('health')
 @Controller('health')
@@ -18,15 +43,27 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
-  @HealthCheck()
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: the process is up and serving HTTP',
+    description: 'Checks nothing else, so an orchestrator restarts the process only when it is stuck.',
+  })
+  @ApiOkResponse(HEALTH_OK({}))
+  @ApiProblemResponses(500)
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   live() {
     return this.health.check([]);
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers SELECT 1 and the service is not shutting down' })
-  @HealthCheck()
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness: the database answers SELECT 1 and the service is not shutting down',
+    description: 'A 503 names the failing check in `detail`, e.g. `Not ready: database down (...)`.',
+  })
+  @ApiOkResponse(HEALTH_OK({ lifecycle: { status: 'up' }, database: { status: 'up' } }))
+  @ApiProblemResponses(500, 503)
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   ready() {
     return this.health.check([
       () => {

@@ -5,22 +5,28 @@ export class BookDto {
   @ApiProperty({ format: 'uuid', example: '3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21' })
   id!: string;
 
-  @ApiProperty({ example: 'The Pragmatic Programmer' })
+  @ApiProperty({ minLength: 1, maxLength: 300, example: 'The Pragmatic Programmer' })
   title!: string;
 
-  @ApiProperty({ example: 'Andrew Hunt' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Andrew Hunt' })
   author!: string;
 
   @ApiProperty({ description: 'Normalised ISBN-13', pattern: '^97[89][0-9]{10}$', example: '9780201616224' })
   isbn!: string;
 
-  @ApiProperty({ example: 1999 })
+  @ApiProperty({ type: 'integer', minimum: -2000, description: 'Negative for BCE', example: 1999 })
   publishedYear!: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 352 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100000, nullable: true, example: 352 })
   pageCount!: number | null;
 
-  @ApiProperty({ type: 'string', nullable: true, example: 'From journeyman to master.' })
+  @ApiProperty({
+    type: 'string',
+    minLength: 1,
+    maxLength: 10000,
+    nullable: true,
+    example: 'From journeyman to master.',
+  })
   summary!: string | null;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-25T12:00:00.000Z' })
@@ -29,23 +35,23 @@ export class BookDto {
   @ApiProperty({ format: 'date-time', example: '2026-11-25T12:00:00.000Z' })
   updatedAt!: Date;
 
-  @ApiProperty({ minimum: 1, example: 1, description: 'Bumped by every change; the ETag carries it' })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'Bumped by every change; the ETag carries it' })
   version!: number;
 }
 
 export class PageMetaDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
   page!: number;
 
-  @ApiProperty({ example: 20 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, example: 20 })
   limit!: number;
 
-  @ApiProperty({ example: 42, description: 'Books matching the filters' })
+  @ApiProperty({ type: 'integer', minimum: 0, example: 42, description: 'Books matching the filters, on every page' })
   total!: number;
 }
 
 export class BooksPageDto {
-  @ApiProperty({ type: [BookDto] })
+  @ApiProperty({ type: [BookDto], description: 'At most `limit` books of page `page`' })
   data!: BookDto[];
 
   @ApiProperty({ type: PageMetaDto })

@@ -36,20 +36,33 @@ function IsNotAfterCurrentYear(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class CreateBookDto {
-  @ApiProperty({ minLength: 1, maxLength: 300, example: 'The Pragmatic Programmer' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 300,
+    description: 'Trimmed; empty after trimming is invalid',
+    example: 'The Pragmatic Programmer',
+  })
   @Transform(trim)
   @IsString()
   @Length(1, 300)
   title!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Andrew Hunt' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    description: 'Trimmed; empty after trimming is invalid',
+    example: 'Andrew Hunt',
+  })
   @Transform(trim)
   @IsString()
   @Length(1, 200)
   author!: string;
 
   @ApiProperty({
-    description: 'ISBN-10 or ISBN-13, with or without hyphens or spaces; stored and returned as ISBN-13',
+    description:
+      'ISBN-10 or ISBN-13, with or without hyphens or spaces, checksum checked; stored and returned as ISBN-13',
+    format: 'isbn',
+    minLength: 10,
     example: '978-0-201-61622-4',
   })
   @Transform(({ value }: TransformFnParams): unknown =>
@@ -58,20 +71,32 @@ export class CreateBookDto {
   @IsIsbn()
   isbn!: string;
 
-  @ApiProperty({ minimum: MIN_PUBLISHED_YEAR, description: 'Up to the current year; negative for BCE', example: 1999 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: MIN_PUBLISHED_YEAR,
+    maximum: new Date().getUTCFullYear(),
+    description: 'Up to the current year (the maximum shown is the year the service started); negative for BCE',
+    example: 1999,
+  })
   @IsInt()
   @Min(MIN_PUBLISHED_YEAR)
   @IsNotAfterCurrentYear()
   publishedYear!: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100000, nullable: true, example: 352 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100000, nullable: true, example: 352 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(100000)
   pageCount?: number | null;
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true, example: 'From journeyman to master.' })
+  @ApiPropertyOptional({
+    type: 'string',
+    minLength: 1,
+    maxLength: 10000,
+    nullable: true,
+    example: 'From journeyman to master.',
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()

@@ -6,7 +6,12 @@ import { CreateBookDto } from './create-book.dto';
 export const MAX_BATCH_SIZE = 1000;
 
 export class CreateBooksBatchDto {
-  @ApiProperty({ type: [CreateBookDto], minItems: 1, maxItems: MAX_BATCH_SIZE })
+  @ApiProperty({
+    type: [CreateBookDto],
+    minItems: 1,
+    maxItems: MAX_BATCH_SIZE,
+    description: 'Created in this order; all of them or none',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_SIZE)

@@ -9,40 +9,56 @@ export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
 export const MAX_PAGE_SIZE = 100;
 
 export class ListBooksQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, example: 20 })
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the title or the author', maxLength: 200 })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive substring of the title or the author',
+    minLength: 1,
+    maxLength: 200,
+    example: 'pragmatic',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Exact author', maxLength: 200 })
+  @ApiPropertyOptional({ description: 'Exact author', minLength: 1, maxLength: 200, example: 'Andrew Hunt' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   author?: string;
 
-  @ApiPropertyOptional({ description: 'ISBN-10 or ISBN-13' })
+  @ApiPropertyOptional({
+    description: 'ISBN-10 or ISBN-13, with or without hyphens',
+    format: 'isbn',
+    minLength: 10,
+    example: '0201616224',
+  })
   @IsOptional()
   @IsString()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? (normalizeIsbn(value) ?? value) : value))
   @IsIsbn()
   isbn?: string;
 
-  @ApiPropertyOptional({ description: 'Earliest publishedYear, inclusive' })
+  @ApiPropertyOptional({
+    description: 'Earliest publishedYear, inclusive',
+    type: 'integer',
+    minimum: -2000,
+    maximum: 9999,
+    example: 1990,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -50,7 +66,13 @@ export class ListBooksQueryDto {
   @Max(9999)
   publishedFrom?: number;
 
-  @ApiPropertyOptional({ description: 'Latest publishedYear, inclusive' })
+  @ApiPropertyOptional({
+    description: 'Latest publishedYear, inclusive',
+    type: 'integer',
+    minimum: -2000,
+    maximum: 9999,
+    example: 2005,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -58,11 +80,11 @@ export class ListBooksQueryDto {
   @Max(9999)
   publishedTo?: number;
 
-  @ApiPropertyOptional({ enum: BOOK_SORT_FIELDS, default: 'createdAt' })
+  @ApiPropertyOptional({ enum: BOOK_SORT_FIELDS, default: 'createdAt', description: 'Ties are broken by id' })
   @IsIn(BOOK_SORT_FIELDS)
   sort: BookSortField = 'createdAt';
 
-  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'asc' })
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'asc', description: 'Applies to the sort field and to id' })
   @IsIn(['asc', 'desc'])
   order: 'asc' | 'desc' = 'asc';
 }
