@@ -122,8 +122,9 @@ export class BooksController {
   @ApiHeader({
     name: 'If-None-Match',
     required: false,
-    description: 'ETag from an earlier GET; 304 when unchanged',
-    schema: { type: 'string', example: '"1"' },
+    // No example: Swagger UI would pre-fill it and "Try it out" would answer an empty 304.
+    description: 'ETag from an earlier GET, e.g. `"1"`; 304 when unchanged',
+    schema: { type: 'string' },
   })
   @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
   @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match' })
@@ -189,8 +190,8 @@ export class BooksController {
   @ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'When given, delete only that version',
-    schema: { type: 'string', example: '"1"' },
+    description: 'When given, e.g. `"1"`, delete only that version',
+    schema: { type: 'string' },
   })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblemResponses(400, 404, 412)

@@ -23,28 +23,27 @@ export class ListBooksQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 
+  // Optional filters carry no `example`: Swagger UI would pre-fill it into "Try it out".
   @ApiPropertyOptional({
-    description: 'Case-insensitive substring of the title or the author',
+    description: 'Case-insensitive substring of the title or the author, e.g. `pragmatic`',
     minLength: 1,
     maxLength: 200,
-    example: 'pragmatic',
   })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Exact author', minLength: 1, maxLength: 200, example: 'Andrew Hunt' })
+  @ApiPropertyOptional({ description: 'Exact author, e.g. `Andrew Hunt`', minLength: 1, maxLength: 200 })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   author?: string;
 
   @ApiPropertyOptional({
-    description: 'ISBN-10 or ISBN-13, with or without hyphens',
+    description: 'ISBN-10 or ISBN-13, with or without hyphens, e.g. `020161622X` or `978-0-201-61622-4`',
     format: 'isbn',
     minLength: 10,
-    example: '0201616224',
   })
   @IsOptional()
   @IsString()
@@ -53,11 +52,10 @@ export class ListBooksQueryDto {
   isbn?: string;
 
   @ApiPropertyOptional({
-    description: 'Earliest publishedYear, inclusive',
+    description: 'Earliest publishedYear, inclusive, e.g. `1990`',
     type: 'integer',
     minimum: -2000,
     maximum: 9999,
-    example: 1990,
   })
   @IsOptional()
   @Type(() => Number)
@@ -67,11 +65,10 @@ export class ListBooksQueryDto {
   publishedFrom?: number;
 
   @ApiPropertyOptional({
-    description: 'Latest publishedYear, inclusive',
+    description: 'Latest publishedYear, inclusive, e.g. `2005`',
     type: 'integer',
     minimum: -2000,
     maximum: 9999,
-    example: 2005,
   })
   @IsOptional()
   @Type(() => Number)
