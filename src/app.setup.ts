@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -34,6 +35,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   // Only JSON bodies: a text/plain body is a 415, not a string handed to the validator.
   fastify.removeContentTypeParser(['text/plain']);
+  registerSecurity(app, config);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
@@ -50,14 +52,53 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     }
     done();
   });
+  // After the refusal hook: only admitted requests hold up the drain on shutdown.
+  shutdown.trackRequests(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
-    http.log(`${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms id=${request.id}`);
+    // One line per request: fields to query in JSON logs, a sentence in readable ones.
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      requestId: request.id,
+    };
+    http.log(
+      config.logFormat === 'json'
+        ? line
+        : `${line.method} ${line.url} ${line.status} ${line.ms}ms id=${line.requestId}`,
+    );
     done();
   });
 
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);
-  void config;
+}
+
+/** Helmet's headers on every response, and CORS for the configured origins only. */
+function registerSecurity(app: NestFastifyApplication, config: AppConfig): void {
+  // Plugins load when the app initialises, before its routes, so no route escapes the headers.
+  void app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI at /docs: scripts from this origin, inline styles, data: images.
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        // Plain-HTTP deployments (compose, localhost) would otherwise break /docs.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  if (config.corsOrigins.length === 0) return;
+  app.enableCors({
+    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id'],
+    exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id'],
+    maxAge: 600,
+  });
 }
 
 function setupSwagger(app: INestApplication): void {

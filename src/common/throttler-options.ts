@@ -1,0 +1,26 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { ThrottlerModuleOptions } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/app.config';
+
+/**
+ * At most THROTTLE_LIMIT requests per client IP per THROTTLE_TTL_MS across all routes, counted
+ * in memory (so per instance); beyond that 429 problem+json with Retry-After. Health probes are
+ * never limited: a throttled probe would restart a healthy instance.
+ */
+export function throttlerOptions(config: Pick<AppConfig, 'throttle'>): ThrottlerModuleOptions {
+  const { enabled, limit, ttlMs } = config.throttle;
+  return {
+    throttlers: [{ limit, ttl: ttlMs }],
+    skipIf: (context: ExecutionContext) => !enabled || isHealthProbe(context),
+    // One budget per client, not one per route (the library's default key includes the handler).
+    generateKey: (_context, tracker, throttler) => `${throttler}:${tracker}`,
+    errorMessage: `Too many requests: at most ${limit} per ${ttlMs / 1000} s; retry after Retry-After seconds`,
+  };
+}
+
+function isHealthProbe(context: ExecutionContext): boolean {
+  if (context.getType() !== 'http') return false;
+  const url = context.switchToHttp().getRequest<FastifyRequest>().url;
+  return url === '/health' || url.startsWith('/health/');
+}
