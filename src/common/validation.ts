@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ProblemException } from './problem-details';
 
 /** Flattens class-validator's tree into `{ field: 'books[3].title', message }` entries. */
@@ -25,9 +25,40 @@ export function validationProblem(errors: FieldError[]): ProblemException {
   return new ProblemException(400, 'validation-error', detail, errors);
 }
 
+/** Keys that could reach an object's prototype; Nest's pipe would drop them silently. */
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+
+/** The path of the first forbidden own key in a parsed body or query, if any. */
+export function findForbiddenKey(value: unknown, path = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  // Object.entries skips the holes of a sparse array, so a huge length costs nothing.
+  const isArray = Array.isArray(value);
+  if (!isArray) {
+    const key = FORBIDDEN_KEYS.find((name) => Object.prototype.hasOwnProperty.call(value, name));
+    if (key) return path ? `${path}.${key}` : key;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = isArray ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const found = findForbiddenKey(child, childPath);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Refuses `__proto__` / `constructor` / `prototype` keys with a 400 instead of stripping them. */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const field = findForbiddenKey(value);
+      if (field) throw validationProblem([{ field, message: `the key ${field.split('.').pop()} is not allowed` }]);
+    }
+    return (await super.transform(value, metadata)) as unknown;
+  }
+}
+
 /** whitelist + forbidNonWhitelisted: an unknown field or query parameter is a 400, never ignored. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
