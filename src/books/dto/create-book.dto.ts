@@ -1,6 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, TransformFnParams } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationArguments,
+  ValidationOptions,
+} from 'class-validator';
 import { normalizeIsbn } from '../isbn';
 
 export const MIN_PUBLISHED_YEAR = -2000;
@@ -15,6 +24,31 @@ export function IsIsbn(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) => typeof value === 'string' && normalizeIsbn(value) === value,
         defaultMessage: () => 'isbn must be a valid ISBN-10 or ISBN-13 (hyphens and spaces allowed, checksum checked)',
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * Length in characters as PostgreSQL counts them (code points, unlike class-validator's
+ * Length, which skips variation selectors), and no NUL, which PostgreSQL text cannot hold.
+ */
+export function IsText(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isText',
+      constraints: [min, max],
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string' || value.includes('\0')) return false;
+          const length = [...value].length;
+          return length >= min && length <= max;
+        },
+        defaultMessage: ({ property, value }: ValidationArguments) =>
+          typeof value === 'string' && value.includes('\0')
+            ? `${property} must not contain the NUL character`
+            : `${property} must be ${min} to ${max} characters long${min > 0 ? ' (not blank)' : ''}`,
       },
     },
     options,
@@ -44,7 +78,7 @@ export class CreateBookDto {
   })
   @Transform(trim)
   @IsString()
-  @Length(1, 300)
+  @IsText(1, 300)
   title!: string;
 
   @ApiProperty({
@@ -55,7 +89,7 @@ export class CreateBookDto {
   })
   @Transform(trim)
   @IsString()
-  @Length(1, 200)
+  @IsText(1, 200)
   author!: string;
 
   @ApiProperty({
@@ -100,6 +134,6 @@ export class CreateBookDto {
   @IsOptional()
   @Transform(trim)
   @IsString()
-  @Length(1, 10000)
+  @IsText(1, 10000)
   summary?: string | null;
 }

@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { normalizeIsbn } from '../isbn';
-import { IsIsbn } from './create-book.dto';
+import { IsIsbn, IsText } from './create-book.dto';
 
 export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
@@ -31,13 +31,13 @@ export class ListBooksQueryDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @IsText(1, 200)
   q?: string;
 
   @ApiPropertyOptional({ description: 'Exact author, e.g. `Andrew Hunt`', minLength: 1, maxLength: 200 })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @IsText(1, 200)
   author?: string;
 
   @ApiPropertyOptional({
