@@ -45,22 +45,41 @@ export class BooksService {
   ) {}
 
   async create(dto: CreateBookDto): Promise<Book> {
-    const [book] = await this.createMany([dto]);
+    const [book] = await this.insert([dto], () => 'isbn');
     return book;
   }
 
-  /** All or nothing, in input order. */
+  /** All or nothing, in input order; a conflict names the first bad item. */
   async createMany(dtos: CreateBookDto[]): Promise<Book[]> {
-    const firstIndexByIsbn = new Map<string, number>();
+    const indexByIsbn = new Map<string, number>();
+    let repeat: { index: number; earlier: number } | undefined;
     dtos.forEach((dto, index) => {
-      const earlier = firstIndexByIsbn.get(dto.isbn);
-      if (earlier !== undefined) {
-        throw conflict(`books[${index}] repeats the ISBN ${dto.isbn} of books[${earlier}]`, `books[${index}].isbn`);
-      }
-      firstIndexByIsbn.set(dto.isbn, index);
+      const earlier = indexByIsbn.get(dto.isbn);
+      if (earlier === undefined) indexByIsbn.set(dto.isbn, index);
+      else repeat ??= { index, earlier };
     });
+    if (repeat) {
+      // An earlier item may already be taken in the table: that one is the first bad item.
+      const before = dtos.slice(0, repeat.index);
+      const taken = await this.takenIsbns(before.map((dto) => dto.isbn));
+      const first = before.findIndex((dto) => taken.has(dto.isbn));
+      if (first >= 0) throw isbnTaken(dtos[first].isbn, `books[${first}].isbn`);
+      const { isbn } = dtos[repeat.index];
+      throw conflict(
+        `books[${repeat.index}] repeats the ISBN ${isbn} of books[${repeat.earlier}]`,
+        `books[${repeat.index}].isbn`,
+      );
+    }
+    return this.insert(dtos, (isbn) => {
+      const index = isbn === undefined ? undefined : indexByIsbn.get(isbn);
+      return index === undefined ? 'books' : `books[${index}].isbn`;
+    });
+  }
+
+  /** One multi-row INSERT in a transaction; ISBNs are distinct here, so they give back the input order. */
+  private async insert(dtos: CreateBookDto[], fieldOfIsbn: (isbn?: string) => string): Promise<Book[]> {
     try {
-      return await this.transactions.run(async (manager) => {
+      const rows = await this.transactions.run(async (manager) => {
         const result = await manager
           .withRepository(this.books)
           .createQueryBuilder()
@@ -70,12 +89,20 @@ export class BooksService {
           .execute();
         return result.raw as Book[];
       });
+      const byIsbn = new Map(rows.map((row) => [row.isbn, row]));
+      return dtos.map((dto) => byIsbn.get(dto.isbn)!);
     } catch (error) {
-      throw this.mapWriteError(error, (isbn) => {
-        const index = isbn === undefined ? undefined : firstIndexByIsbn.get(isbn);
-        return dtos.length === 1 || index === undefined ? 'isbn' : `books[${index}].isbn`;
-      });
+      throw this.mapWriteError(error, fieldOfIsbn);
     }
+  }
+
+  private async takenIsbns(isbns: string[]): Promise<Set<string>> {
+    const rows = await this.books
+      .createQueryBuilder('book')
+      .select('book.isbn', 'isbn')
+      .where('book.isbn IN (:...isbns)', { isbns })
+      .getRawMany<{ isbn: string }>();
+    return new Set(rows.map((row) => row.isbn));
   }
 
   /** One statement: rows and the filtered total together, no transaction needed. */
@@ -109,6 +136,7 @@ export class BooksService {
    */
   async update(id: string, dto: UpdateBookDto, ifMatch: EntityTag): Promise<Book> {
     assertPatchable(dto);
+    if (ifMatch !== '*' && ifMatch.length === 0) throw await this.matchFailed(id);
     try {
       return await this.transactions.run(async (manager) => {
         const repo = manager.withRepository(this.books);
@@ -129,6 +157,8 @@ export class BooksService {
   }
 
   async remove(id: string, ifMatch?: EntityTag): Promise<void> {
+    // An If-Match naming no version this service issued matches nothing.
+    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch.length === 0) throw await this.matchFailed(id);
     await this.transactions.run(async (manager) => {
       const repo = manager.withRepository(this.books);
       const qb = repo.createQueryBuilder().delete().from(Book).where('id = :id', { id });
@@ -139,6 +169,11 @@ export class BooksService {
     });
   }
 
+  /** 412 when the book exists, else 404; one statement, so no transaction. */
+  private async matchFailed(id: string): Promise<ProblemException> {
+    return (await this.books.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+  }
+
   private mapWriteError(error: unknown, fieldOfIsbn: (isbn?: string) => string): unknown {
     if (
       error instanceof QueryFailedError &&
@@ -147,8 +182,7 @@ export class BooksService {
     ) {
       const detail = (error.driverError as { detail?: string }).detail ?? '';
       const isbn = /\(isbn\)=\((\d{13})\)/.exec(detail)?.[1];
-      const field = fieldOfIsbn(isbn);
-      return conflict(`A book with ISBN ${isbn ?? 'given'} already exists (${field})`, field);
+      return isbnTaken(isbn, fieldOfIsbn(isbn));
     }
     return error;
   }
@@ -191,6 +225,10 @@ function preconditionFailed(id: string): ProblemException {
     'precondition-failed',
     `Book ${id} has changed since that ETag was issued; GET it again and retry with the new ETag`,
   );
+}
+
+function isbnTaken(isbn: string | undefined, field: string): ProblemException {
+  return conflict(`A book with ISBN ${isbn ?? 'given'} already exists (${field})`, field);
 }
 
 function conflict(detail: string, field: string): ProblemException {

@@ -1,6 +1,9 @@
 /** What an If-Match header accepts: any version ("*") or a list of versions. */
 export type EntityTag = '*' | number[];
 
+/** The version column is a PostgreSQL integer. */
+const MAX_VERSION = 2_147_483_647;
+
 /** A strong validator: the version changes with every write to the book. */
 export function etagOf(book: { version: number }): string {
   return `"${book.version}"`;
@@ -16,8 +19,9 @@ export function parseEntityTags(header: string | string[] | undefined): EntityTa
   if (value.trim() === '*') return '*';
   const versions: number[] = [];
   for (const part of value.split(',')) {
-    const match = /^\s*"(\d{1,9})"\s*$/.exec(part);
-    if (match) versions.push(Number(match[1]));
+    // Exactly the form etagOf() writes: "01" is not "1" under strong comparison.
+    const match = /^\s*"(0|[1-9]\d{0,9})"\s*$/.exec(part);
+    if (match && Number(match[1]) <= MAX_VERSION) versions.push(Number(match[1]));
   }
   return versions;
 }
