@@ -1,12 +1,25 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { appConfig, type AppConfig } from '../config/app.config';
 import { DatabaseUnavailableError } from '../database/database.exception';
 import { errorCode, isConnectionLostError, SqlState } from '../database/postgres-error';
 import { ProblemDetailsDto, PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 const RETRY_AFTER_SECONDS = '2';
+
+/** The only detail a 500 carries; the error itself goes to the log. */
+const INTERNAL = 'An unexpected error occurred; it has been logged';
 
 const SLUG_BY_STATUS: Record<number, string> = {
   400: 'bad-request',
@@ -37,6 +50,8 @@ interface Problem {
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
+
+  constructor(@Optional() @Inject(appConfig.KEY) private readonly config?: Pick<AppConfig, 'bodyLimitBytes'>) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -83,7 +98,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const response = exception.getResponse();
       const message = httpExceptionDetail(response, exception.message);
       const headers = status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : undefined;
-      return { status, slug: SLUG_BY_STATUS[status] ?? `http-${status}`, detail: message, headers };
+      // Nest turns Fastify's body errors into HttpExceptions carrying Fastify's wording.
+      const detail = this.clientErrorDetail(status, message) ?? (status >= 500 && status !== 503 ? INTERNAL : message);
+      return { status, slug: SLUG_BY_STATUS[status] ?? `http-${status}`, detail, headers };
     }
     if (exception instanceof DatabaseUnavailableError || isConnectionLostError(exception)) {
       return unavailable('The database is unavailable; retry shortly');
@@ -97,16 +114,42 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       }
       if (code === SqlState.queryCanceled) return unavailable('The database did not answer in time; retry shortly');
     }
-    const fastify = fastifyClientError(exception);
+    const fastify = this.fastifyClientError(exception);
     if (fastify) return fastify;
-    return { status: 500, slug: 'internal-error', detail: 'An unexpected error occurred; it has been logged' };
+    return { status: 500, slug: 'internal-error', detail: INTERNAL };
+  }
+
+  /** Errors Fastify raises before a route runs, when they reach us unwrapped. */
+  private fastifyClientError(exception: unknown): Problem | undefined {
+    const e = exception as { statusCode?: unknown; message?: unknown };
+    if (typeof e?.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return undefined;
+    const status = e.statusCode;
+    const detail = this.clientErrorDetail(status, String(e.message)) ?? String(e.message);
+    return { status, slug: SLUG_BY_STATUS[status] ?? `http-${status}`, detail };
+  }
+
+  /** Our wording for the body errors of Fastify; undefined for anything else. */
+  private clientErrorDetail(status: number, message: string): string | undefined {
+    if (status === 413) {
+      const limit = this.config?.bodyLimitBytes;
+      return `The request body is larger than the limit${limit ? ` of ${limit} bytes` : ''}`;
+    }
+    if (status === 415) return 'Send the body as application/json';
+    if (status === 400 && /^Body is not valid JSON/.test(message)) {
+      // Fastify's parser refuses __proto__ and constructor.prototype keys with the same error.
+      return 'The body is not valid JSON, or it holds a forbidden __proto__ or constructor.prototype key';
+    }
+    if (status === 400 && /^Body cannot be empty/.test(message)) {
+      return 'The request declared JSON but sent an empty body';
+    }
+    return undefined;
   }
 }
 
 /** Nest's `{ message }` bodies, and terminus' `{ error: { name: { status, ... } } }` health results. */
 function httpExceptionDetail(response: string | object, fallback: string): string {
   if (typeof response !== 'object' || !response) return typeof response === 'string' ? response : fallback;
-  if ('message' in response) return ([] as unknown[]).concat((response).message).join('; ');
+  if ('message' in response) return ([] as unknown[]).concat(response.message).join('; ');
   const failing = (response as { error?: Record<string, Record<string, unknown>> }).error;
   if (failing && Object.keys(failing).length) {
     return (
@@ -124,27 +167,6 @@ function httpExceptionDetail(response: string | object, fallback: string): strin
 
 function unavailable(detail: string): Problem {
   return { status: 503, slug: 'service-unavailable', detail, headers: { 'Retry-After': RETRY_AFTER_SECONDS } };
-}
-
-/** Errors Fastify raises before a route runs: malformed JSON, too large, wrong media type. */
-function fastifyClientError(exception: unknown): Problem | undefined {
-  const e = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
-  if (typeof e?.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return undefined;
-  const status = e.statusCode;
-  const code = typeof e.code === 'string' ? e.code : '';
-  const detail =
-    status === 413
-      ? 'The request body is larger than the limit'
-      : status === 415
-        ? 'Send the body as application/json'
-        : code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-          ? 'The request declared JSON but sent an empty body'
-          : /prototype|constructor/i.test(String(e.message))
-            ? 'The body contains a forbidden key (__proto__ or constructor)'
-            : status === 400
-              ? 'The body is not valid JSON'
-              : String(e.message);
-  return { status, slug: SLUG_BY_STATUS[status] ?? `http-${status}`, detail };
 }
 
 function statusTitle(status: number): string {
