@@ -27,6 +27,8 @@ export interface DatabaseConfig {
   startupDeadlineMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /** Budget of a liveness probe; a request waits at most ~1.5x this on a frozen server before a 503. */
+  probeTimeoutMs: number;
   applicationName: string;
 }
 
@@ -62,6 +64,7 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
     startupDeadlineMs: read.int('DB_STARTUP_DEADLINE_MS', 30_000, 0, 3_600_000),
     statementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    probeTimeoutMs: read.int('DB_PROBE_TIMEOUT_MS', 1000, 50, 60_000),
     applicationName: read.string('DB_APPLICATION_NAME', 'bookapi'),
   };
   read.done();

@@ -2,6 +2,7 @@ import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { Book } from '../books/entities/book.entity';
 import type { DatabaseConfig } from '../config/database.config';
+import { watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-InitialSchema';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
@@ -35,12 +36,15 @@ export function buildDataSourceOptions(
     poolSize: config.poolMax,
     logging,
     logger,
+    // pg-pool hands these to every pg Client: the timeouts become session settings at connect.
     extra: {
       max: config.poolMax,
       connectionTimeoutMillis: config.connectTimeoutMs,
       statement_timeout: config.statementTimeoutMs,
       idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
       keepAlive: true,
+      // Fails a connect or query fast (503) when the server stops answering, instead of hanging.
+      Client: watchedClientClass({ probeTimeoutMs: config.probeTimeoutMs }),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { QueryFailedError } from 'typeorm';
+import { DatabaseUnavailableError } from './database.exception';
 import { errorCode, isTransientConnectionError } from './postgres-error';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
@@ -15,6 +16,16 @@ describe('postgres errors', () => {
 
   it.each(['28P01', '28000', '3D000', '42501', '42P01'])('%s is not transient', (code) => {
     expect(isTransientConnectionError(withCode(code, 'nope'))).toBe(false);
+  });
+
+  it('a statement timeout (57014) is the server answering, not a lost connection', () => {
+    expect(isTransientConnectionError(withCode('57014', 'canceling statement due to statement timeout'))).toBe(false);
+  });
+
+  it('DatabaseUnavailableError is transient, also inside a TypeORM wrapper', () => {
+    const unavailable = new DatabaseUnavailableError('PostgreSQL did not answer a liveness probe');
+    expect(isTransientConnectionError(unavailable)).toBe(true);
+    expect(isTransientConnectionError(new QueryFailedError('SELECT 1', [], unavailable))).toBe(true);
   });
 
   it('looks through TypeORM and AggregateError wrappers', () => {

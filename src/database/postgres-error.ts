@@ -1,3 +1,5 @@
+import { DatabaseUnavailableError } from './database.exception';
+
 /** SQLSTATE codes this service reacts to. */
 export const SqlState = {
   uniqueViolation: '23505',
@@ -15,6 +17,9 @@ export const SqlState = {
   queryCanceled: '57014',
   idleInTransactionTimeout: '25P03',
 } as const;
+
+/** Five characters; no SQLSTATE class starts with E, while errno names (EPIPE) do. */
+const SQLSTATE = /^[0-9A-DF-Z][0-9A-Z]{4}$/;
 
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -71,12 +76,26 @@ function messageOf(error: unknown): string {
  * full, or the network dropped. Authentication and configuration errors are not.
  */
 export function isTransientConnectionError(error: unknown): boolean {
+  if (hasCause(error, (e) => e instanceof DatabaseUnavailableError)) return true;
   const code = errorCode(error);
   if (code && (TRANSIENT_NETWORK_CODES.has(code) || CONNECTION_LOST_SQLSTATES.has(code))) return true;
+  // Any other SQLSTATE is the server answering (57014 "statement timeout" included): the connection is fine.
+  if (code && SQLSTATE.test(code)) return false;
   const message = messageOf(error);
-  return /timeout|terminated unexpectedly|Connection terminated|the database system is (starting up|shutting down|in recovery mode)/i.test(
+  return /timeout|terminated unexpectedly|Connection terminated|not queryable|the database system is (starting up|shutting down|in recovery mode)/i.test(
     message,
   );
+}
+
+/** True when `error` or anything it wraps (TypeORM's driverError, `cause`) satisfies `test`. */
+function hasCause(error: unknown, test: (e: unknown) => boolean): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    if (test(current)) return true;
+    const e = current as ErrorLike;
+    current = e.driverError ?? e.cause;
+  }
+  return false;
 }
 
 /** True when the connection itself broke, so the request cannot have been served by the database. */

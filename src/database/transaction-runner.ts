@@ -53,13 +53,18 @@ export class TransactionRunner {
       await queryRunner.commitTransaction();
       return result;
     } catch (error) {
-      if (isConnectionLostError(error)) broken = error as Error;
+      // TypeORM releases the runner itself when its connection fails between two of our queries.
+      const failure =
+        queryRunner.isReleased && !isConnectionLostError(error)
+          ? new DatabaseUnavailableError(undefined, { cause: error })
+          : error;
+      if (isConnectionLostError(failure)) broken = failure as Error;
       if (queryRunner.isTransactionActive && !broken) {
         await queryRunner.rollbackTransaction().catch((rollbackError: unknown) => {
           broken = rollbackError as Error;
         });
       }
-      throw error;
+      throw failure;
     } finally {
       await this.release(queryRunner, broken);
     }

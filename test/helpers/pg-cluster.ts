@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { createDatabaseIfMissing } from '../../src/database/create-database';
+import { freePort } from './free-port';
+
+const run = promisify(execFile);
+
+/** The machine's PostgreSQL 15 binaries (initdb, pg_ctl); override with PG_BIN_DIR. */
+export const PG_BIN = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+
+/**
+ * A private PostgreSQL cluster that a test may stop, pause, kill and restart: never the
+ * machine's server on 5432. Made with initdb in a temp folder, run as the `postgres` OS
+ * user (we may be root), trust auth on 127.0.0.1 only, fsync left on.
+ */
+export class PgCluster {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly user: { uid: number; gid: number } | undefined,
+  ) {}
+
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  get logFile(): string {
+    return path.join(this.dir, 'server.log');
+  }
+
+  static async create(label: string): Promise<PgCluster> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bookapi-${label}-pg-`));
+    fs.chmodSync(dir, 0o755);
+    const user = runAsUser();
+    if (user) fs.chownSync(dir, user.uid, user.gid);
+    const cluster = new PgCluster(dir, await freePort(), user);
+    await cluster.pgCommand('initdb', [
+      `--pgdata=${cluster.dataDir}`,
+      '--username=postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ]);
+    fs.appendFileSync(
+      path.join(cluster.dataDir, 'postgresql.conf'),
+      [
+        `port = ${cluster.port}`,
+        "listen_addresses = '127.0.0.1'",
+        `unix_socket_directories = '${dir}'`,
+        // Durability is what the restart tests check: never turn these off here.
+        'fsync = on',
+        'synchronous_commit = on',
+        'full_page_writes = on',
+        '',
+      ].join('\n'),
+    );
+    await cluster.start();
+    return cluster;
+  }
+
+  /** Superuser URL of a database in this cluster (trust auth: no password). */
+  url(database = 'postgres'): URL {
+    return new URL(`postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`);
+  }
+
+  /** Creates a database with the project's own create-database code and returns its URL. */
+  async createDatabase(name: string): Promise<URL> {
+    await createDatabaseIfMissing(this.url(), name, {
+      connectTimeoutMs: 5000,
+      lockTimeoutMs: 10000,
+      applicationName: 'bookapi-test',
+    });
+    return this.url(name);
+  }
+
+  start(): Promise<void> {
+    return this.pgCtl(['start', '-w', '-t', '60', '-l', this.logFile]);
+  }
+
+  stop(mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {
+    return this.pgCtl(['stop', '-w', '-t', '60', '-m', mode]);
+  }
+
+  /** `pg_ctl restart -m immediate`: backends die without a checkpoint; crash recovery on start. */
+  restart(mode: 'fast' | 'immediate' = 'immediate'): Promise<void> {
+    return this.pgCtl(['restart', '-w', '-t', '60', '-m', mode, '-l', this.logFile]);
+  }
+
+  /** Freezes the postmaster and every backend (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void {
+    const postmaster = this.postmasterPid();
+    // The postmaster first, so it forks no new backend while we stop the others.
+    process.kill(postmaster, 'SIGSTOP');
+    for (const pid of childrenOf(postmaster)) signal(pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    const postmaster = this.postmasterPid();
+    for (const pid of childrenOf(postmaster)) signal(pid, 'SIGCONT');
+    process.kill(postmaster, 'SIGCONT');
+  }
+
+  postmasterPid(): number {
+    const pid = Number(fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no postmaster pid in ${this.dataDir}`);
+    return pid;
+  }
+
+  /** Stops the server however it is (paused included) and deletes the cluster. */
+  async destroy(): Promise<void> {
+    try {
+      this.resume();
+    } catch {
+      // Not running.
+    }
+    await this.stop('immediate').catch(() => undefined);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private pgCtl(args: string[]): Promise<void> {
+    return this.pgCommand('pg_ctl', ['-D', this.dataDir, ...args]);
+  }
+
+  private async pgCommand(bin: string, args: string[]): Promise<void> {
+    try {
+      // pg_ctl start leaves the server holding stdout/stderr unless they are files: use the log.
+      await run(path.join(PG_BIN, bin), args, { ...this.user, env: { ...process.env, LC_ALL: 'C' }, timeout: 90_000 });
+    } catch (error) {
+      const e = error as { stderr?: string; message: string };
+      const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8').slice(-2000) : '';
+      throw new Error(`${bin} ${args.join(' ')} failed: ${e.stderr || e.message}\n${log}`);
+    }
+  }
+}
+
+function runAsUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+  return { uid, gid };
+}
+
+/** Direct children of `parent`, read from /proc (the backends and workers of a postmaster). */
+export function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name is in parentheses and may hold spaces: fields follow the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // It ended meanwhile.
+  }
+}

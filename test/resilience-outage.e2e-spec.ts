@@ -1,0 +1,241 @@
+import request, { Response } from 'supertest';
+import { PgCluster } from './helpers/pg-cluster';
+import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
+import { query } from './helpers/test-database';
+
+const APP_NAME = 'bookapi-outage-test';
+const ANSWER_WITHIN_MS = 2000;
+const RECOVER_WITHIN_MS = 5000;
+
+let sequence = Math.floor(Math.random() * 1e8);
+function isbn13(): string {
+  sequence = (sequence + 1) % 1e9;
+  const first12 = '978' + String(sequence).padStart(9, '0');
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
+  return first12 + String((10 - (sum % 10)) % 10);
+}
+
+const book = () => ({ title: 'Outage', author: 'Resilience', isbn: isbn13(), publishedYear: 2001 });
+
+function expectUnavailable(res: Response): void {
+  expect({ status: res.status, type: res.headers['content-type'] }).toEqual({
+    status: 503,
+    type: expect.stringMatching(/^application\/problem\+json/),
+  });
+  expect(res.body).toMatchObject({ status: 503, type: '/problems/service-unavailable' });
+  expect(res.headers['retry-after']).toMatch(/^\d+$/);
+}
+
+/** Sends a request and reports how long the answer took; a hang fails at 10 s. */
+async function timed(send: () => request.Test): Promise<{ res: Response; ms: number }> {
+  const started = Date.now();
+  const res = await send().timeout(10_000);
+  return { res, ms: Date.now() - started };
+}
+
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The built service against a private PostgreSQL 15 cluster that the test kills, stops,
+ * freezes (SIGSTOP) and brings back. The service is never restarted in between.
+ */
+describe('resilience: database outages', () => {
+  let cluster: PgCluster;
+  let dbUrl: URL;
+  let app: SpawnedApp;
+  let baseUrl: string;
+
+  const appSessions = () =>
+    query<{ pid: number; state: string }>(
+      cluster.url(),
+      'SELECT pid, state FROM pg_stat_activity WHERE application_name = $1',
+      [APP_NAME],
+    );
+
+  /** Several requests at once, so the pool holds several connections. */
+  const warmPool = async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => request(baseUrl).get('/books?limit=1')));
+    expect(answers.map((res) => res.status)).toEqual(Array(6).fill(200));
+  };
+
+  const expectAlive = () =>
+    expect({ exitCode: app.proc.exitCode, signal: app.proc.signalCode }).toEqual({ exitCode: null, signal: null });
+
+  beforeAll(async () => {
+    cluster = await PgCluster.create('outage');
+    dbUrl = await cluster.createDatabase('bookapi_test_outage');
+    app = spawnApp({
+      DATABASE_URL: dbUrl.toString(),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'log',
+      THROTTLE_ENABLED: 'false',
+      DB_APPLICATION_NAME: APP_NAME,
+    });
+    baseUrl = await waitForListening(app);
+  });
+
+  afterAll(async () => {
+    await app?.stop('SIGTERM');
+    await cluster?.destroy();
+  });
+
+  it('is live and ready while PostgreSQL answers', async () => {
+    await request(baseUrl).get('/health/live').expect(200);
+    const ready = await request(baseUrl).get('/health/ready').expect(200);
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, lifecycle: { status: 'up' } },
+    });
+  });
+
+  it('survives pg_terminate_backend of its idle pool connections, and serves on new ones', async () => {
+    await warmPool();
+    const before = (await appSessions()).map((s) => s.pid);
+    expect(before.length).toBeGreaterThan(1);
+    const killed = await query<{ ok: boolean }>(
+      cluster.url(),
+      'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+      [APP_NAME],
+    );
+    expect(killed.length).toBe(before.length);
+    expect(killed.every((row) => row.ok)).toBe(true);
+    // The pool drops each connection when its error arrives (the pool error handler).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const created = await request(baseUrl).post('/books').send(book()).expect(201);
+    await request(baseUrl).get(`/books/${created.body.id}`).expect(200);
+    await warmPool();
+    expectAlive();
+    const after = (await appSessions()).map((s) => s.pid);
+    expect(after.some((pid) => before.includes(pid))).toBe(false);
+  });
+
+  it('answers 503 when its connection is killed in the middle of a transaction, then serves again', async () => {
+    const holder = await import('pg').then(({ Client }) => new Client({ connectionString: dbUrl.toString() }));
+    await holder.connect();
+    try {
+      // The POST's INSERT waits for this lock inside its transaction.
+      await holder.query('BEGIN; LOCK TABLE books IN SHARE MODE');
+      const pending = request(baseUrl).post('/books').send(book()).timeout(10_000);
+      const answer = pending.then((res) => res);
+      await until(
+        'the POST waits on the lock',
+        async () =>
+          (
+            await query(
+              cluster.url(),
+              "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+              [APP_NAME],
+            )
+          ).length === 1,
+        5000,
+      );
+      await query(
+        cluster.url(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        [APP_NAME],
+      );
+      expectUnavailable(await answer);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await request(baseUrl).post('/books').send(book()).expect(201);
+    expectAlive();
+  });
+
+  it('answers 503 problem+json within 2 s while PostgreSQL is stopped, and recovers within 5 s of its return', async () => {
+    await warmPool();
+    const existing = await request(baseUrl).post('/books').send(book()).expect(201);
+    await cluster.stop('fast');
+
+    for (const send of [
+      () => request(baseUrl).get('/books'),
+      () => request(baseUrl).get(`/books/${existing.body.id}`),
+      () => request(baseUrl).post('/books').send(book()),
+      () => request(baseUrl).get('/health/ready'),
+    ]) {
+      const { res, ms } = await timed(send);
+      expectUnavailable(res);
+      expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
+    }
+    const ready = await request(baseUrl).get('/health/ready').expect(503);
+    expect(ready.body.detail).toMatch(/database down/);
+    await request(baseUrl).get('/health/live').expect(200);
+
+    await cluster.start();
+    await until(
+      'GET /books succeeds again',
+      async () => (await request(baseUrl).get('/books')).status === 200,
+      RECOVER_WITHIN_MS,
+    );
+    await until(
+      'ready again',
+      async () => (await request(baseUrl).get('/health/ready')).status === 200,
+      RECOVER_WITHIN_MS,
+    );
+    await request(baseUrl).post('/books').send(book()).expect(201);
+    expectAlive();
+  });
+
+  it('answers 503 problem+json within 2 s while PostgreSQL is frozen (SIGSTOP), never hangs, and recovers within 5 s', async () => {
+    await warmPool();
+    const existing = await request(baseUrl).post('/books').send(book()).expect(201);
+    cluster.pause();
+    try {
+      // Twice the pool size at once: idle connections hang, new ones get no answer, and the rest queue for the pool.
+      for (let round = 0; round < 2; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            timed(() =>
+              i % 3 === 0
+                ? request(baseUrl).post('/books').send(book())
+                : i % 3 === 1
+                  ? request(baseUrl).get(`/books/${existing.body.id}`)
+                  : request(baseUrl).get('/books'),
+            ),
+          ),
+        );
+        for (const { res, ms } of answers) {
+          expectUnavailable(res);
+          expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
+        }
+      }
+      const { res: ready, ms } = await timed(() => request(baseUrl).get('/health/ready'));
+      expectUnavailable(ready);
+      expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
+      await request(baseUrl).get('/health/live').expect(200);
+    } finally {
+      cluster.resume();
+    }
+    await until(
+      'GET /books succeeds again',
+      async () => (await request(baseUrl).get('/books')).status === 200,
+      RECOVER_WITHIN_MS,
+    );
+    await request(baseUrl).post('/books').send(book()).expect(201);
+    await request(baseUrl).get('/health/ready').expect(200);
+    expectAlive();
+  });
+
+  it('comes back after an immediate restart without being restarted itself', async () => {
+    await warmPool();
+    await cluster.restart('immediate');
+    await until(
+      'GET /books succeeds again',
+      async () => (await request(baseUrl).get('/books')).status === 200,
+      RECOVER_WITHIN_MS,
+    );
+    await request(baseUrl).post('/books').send(book()).expect(201);
+    expectAlive();
+    expect(app.output()).not.toMatch(/Startup failed|Unhandled|uncaught/i);
+  });
+});
