@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import request from 'supertest';
+import { bookInput, bookRow } from './factories/book.factory';
+import { expectProblem } from './factories/problem';
+import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+interface BookBody {
+  id: string;
+  isbn: string;
+  version: number;
+  updatedAt: string;
+}
+
+describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('books_tx');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describe('optimistic concurrency', () => {
+    let app: TestApp;
+    const api = () => request(app.baseUrl);
+    beforeAll(async () => {
+      app = await startTestApp(db.url);
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('20 concurrent PATCHes with the same ETag: exactly one 200, nineteen 412, version up by exactly one', async () => {
+      const created = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          api()
+            .patch(`/books/${created.id}`)
+            .set('If-Match', '"1"')
+            .send({ title: `writer ${i}` }),
+        ),
+      );
+      const statuses = responses.map((res) => res.status).sort();
+      expect(statuses).toEqual([200, ...Array<number>(19).fill(412)]);
+      const winner = responses.find((res) => res.status === 200)!;
+      for (const loser of responses.filter((res) => res.status !== 200)) {
+        expectProblem(loser, 412, { type: 'precondition-failed' });
+      }
+      expect(winner.headers.etag).toBe('"2"');
+      const row = await bookRow(db.url, created.id);
+      expect(row).toMatchObject({ version: 2, title: (winner.body as { title: string }).title });
+      // The winner's answer is the row as committed.
+      expect(new Date((winner.body as BookBody).updatedAt).getTime()).toBe(row!.updated_at.getTime());
+    });
+
+    it('20 concurrent DELETEs with the same ETag: exactly one 204, the others 404, and the row is gone', async () => {
+      const created = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => api().delete(`/books/${created.id}`).set('If-Match', '"1"')),
+      );
+      expect(responses.map((res) => res.status).sort()).toEqual([204, ...Array<number>(19).fill(404)]);
+      await expect(bookRow(db.url, created.id)).resolves.toBeUndefined();
+    });
+
+    it('a PATCH that follows the ETag chain always wins: 5 sequential writes end at version 6', async () => {
+      const created = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      let etag = '"1"';
+      for (let i = 0; i < 5; i++) {
+        const res = await api()
+          .patch(`/books/${created.id}`)
+          .set('If-Match', etag)
+          .send({ pageCount: i + 1 });
+        expect(res.status).toBe(200);
+        etag = res.headers.etag;
+      }
+      expect(etag).toBe('"6"');
+      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ version: 6, page_count: 5 });
+    });
+  });
+
+  describe('failed transactions never leak a connection', () => {
+    const POOL = 4;
+    const applicationName = `bookapi-books-tx-${randomBytes(4).toString('hex')}`;
+    let app: TestApp;
+    const api = () => request(app.baseUrl);
+
+    /** The service's sessions on its database, by state. */
+    async function sessionStates(): Promise<string[]> {
+      const rows = await query<{ state: string | null }>(
+        db.url,
+        'SELECT state FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
+        [applicationName, db.name],
+      );
+      return rows.map((row) => row.state ?? 'null');
+    }
+
+    beforeAll(async () => {
+      app = await startTestApp(db.url, {
+        DB_POOL_MAX: String(POOL),
+        DB_APPLICATION_NAME: applicationName,
+        // A leaked connection would make the next request wait for the pool; fail fast instead.
+        DB_CONNECT_TIMEOUT_MS: '3000',
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('the probe sees a session left idle in transaction (control)', async () => {
+      const client = new Client({ connectionString: db.url.toString(), application_name: applicationName });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT 1');
+        await expect(sessionStates()).resolves.toContain('idle in transaction');
+        await client.query('ROLLBACK');
+      } finally {
+        await client.end();
+      }
+    });
+
+    it(`after 3 x ${POOL} failing transactions of each kind, no session is idle in transaction and the next requests succeed`, async () => {
+      const taken = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      const victim = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      // Each fails inside an open transaction: the INSERT fails, the UPDATE fails, or the
+      // UPDATE matches nothing and the 412 is thrown after a second statement.
+      const failures: [string, () => request.Test, number][] = [
+        [
+          'batch clashing with the table',
+          () =>
+            api()
+              .post('/books/batch')
+              .send({ books: [bookInput(), bookInput({ isbn: taken.isbn })] }),
+          409,
+        ],
+        [
+          'PATCH to a taken ISBN',
+          () => api().patch(`/books/${victim.id}`).set('If-Match', '"1"').send({ isbn: taken.isbn }),
+          409,
+        ],
+        [
+          'PATCH with a stale ETag',
+          () => api().patch(`/books/${victim.id}`).set('If-Match', '"7"').send({ title: 'x' }),
+          412,
+        ],
+      ];
+      for (const [label, send, status] of failures) {
+        // Waves of POOL concurrent requests, 3 x POOL in all, so every pooled connection fails several times.
+        for (let wave = 0; wave < 3; wave++) {
+          const responses = await Promise.all(Array.from({ length: POOL }, () => send()));
+          for (const res of responses) expect({ label, status: res.status }).toEqual({ label, status });
+        }
+      }
+      const states = await sessionStates();
+      expect(states.length).toBeGreaterThan(0);
+      expect(states.length).toBeLessThanOrEqual(POOL);
+      expect(states.filter((state) => state.startsWith('idle in transaction'))).toEqual([]);
+      expect(states.every((state) => state === 'idle')).toBe(true);
+
+      // Nothing was written by the failures.
+      await expect(bookRow(db.url, victim.id)).resolves.toMatchObject({ isbn: victim.isbn, version: 1 });
+
+      // Every pooled connection is usable right away: POOL concurrent writes succeed without waiting for the pool.
+      const next = await Promise.all(Array.from({ length: POOL }, () => api().post('/books').send(bookInput())));
+      expect(next.map((res) => res.status)).toEqual(Array<number>(POOL).fill(201));
+      await api().patch(`/books/${victim.id}`).set('If-Match', '"1"').send({ title: 'after' }).expect(200);
+      await expect(bookRow(db.url, victim.id)).resolves.toMatchObject({ title: 'after', version: 2 });
+    });
+  });
+});
