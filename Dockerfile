@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# bookapi: compile with dev dependencies, run with production ones only.
+#   docker build -t bookapi .      (docker-compose.yml builds and runs it next to PostgreSQL)
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Production dependencies only (embedded-postgres included: it is a runtime dependency).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV SCARF_ANALYTICS=false
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# Everything needed to compile src/ into dist/.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV SCARF_ANALYTICS=false
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx nest build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# Writable only where the embedded PostgreSQL would keep its data (used when DATABASE_URL is unset).
+RUN mkdir .data && chown node:node .data
+USER node
+EXPOSE 3000
+# Exec form: node is the process that receives SIGTERM and drains (npm would not forward it).
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,251 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseEnv, promisify } from 'node:util';
+import { parse } from 'yaml';
+import { buildAppConfig } from '../src/config/app.config';
+import { buildDatabaseConfig } from '../src/config/database.config';
+import { freePort } from './helpers/free-port';
+import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
+import { createTestDatabase, TestDatabase } from './helpers/test-database';
+
+/**
+ * There is no Docker engine here: docker-compose.yml, the Dockerfile and .env.example are
+ * checked as files, against the code that reads the environment, and the api healthcheck
+ * command is run for real against the built app.
+ */
+const ROOT = path.resolve(__dirname, '..');
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+type Env = Record<string, string | undefined>;
+
+/** Every variable the config builders read, recorded through a Proxy, in each NODE_ENV. */
+function namesReadByConfig(): Set<string> {
+  const seen = new Set<string>();
+  for (const NODE_ENV of ['development', 'production', 'test']) {
+    const env = new Proxy<Env>(
+      { NODE_ENV },
+      {
+        get: (target, key) => {
+          if (typeof key === 'string') seen.add(key);
+          return typeof key === 'string' ? target[key] : undefined;
+        },
+      },
+    );
+    buildAppConfig(env);
+    buildDatabaseConfig(env);
+  }
+  return seen;
+}
+
+/** Variables named literally anywhere in src/ (process.env.X, env.X, read.int('X', ...)). */
+function namesInSource(dir = path.join(ROOT, 'src')): Set<string> {
+  const names = new Set<string>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      for (const name of namesInSource(file)) names.add(name);
+      continue;
+    }
+    if (!entry.name.endsWith('.ts') || entry.name.endsWith('.spec.ts')) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    const patterns = [
+      /process\.env\.([A-Z][A-Z0-9_]*)/g,
+      /process\.env\[['"]([A-Z][A-Z0-9_]*)['"]\]/g,
+      /\benv\.([A-Z][A-Z0-9_]*)\b/g,
+      /\bread\.\w+\(\s*['"]([A-Z][A-Z0-9_]*)['"]/g,
+    ];
+    for (const pattern of patterns) for (const match of text.matchAll(pattern)) names.add(match[1]);
+  }
+  return names;
+}
+
+/** Compose's `${NAME:-default}` interpolation, with nothing set in the environment. */
+function interpolate(value: string): string {
+  return value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, _name: string, fallback?: string) => fallback ?? '');
+}
+
+function durationMs(value: string): number {
+  const match = /^(\d+)(ms|s|m)$/.exec(value);
+  if (!match) throw new Error(`unsupported duration "${value}"`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+}
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Dockerfile instructions per stage (continuation lines joined, comments dropped). */
+function dockerStages(text: string): Instruction[][] {
+  const stages: Instruction[][] = [];
+  const lines = text.replace(/\\\n/g, ' ').split('\n');
+  for (const line of lines.map((l) => l.trim())) {
+    if (!line || line.startsWith('#')) continue;
+    const [, keyword, args] = /^(\w+)\s+(.*)$/.exec(line) ?? [];
+    if (!keyword) continue;
+    if (keyword.toUpperCase() === 'FROM') stages.push([]);
+    stages.at(-1)?.push({ keyword: keyword.toUpperCase(), args });
+  }
+  return stages;
+}
+
+/** A path is ignored by .dockerignore if a pattern names it or a folder above it. */
+function dockerIgnored(file: string, patterns: string[]): boolean {
+  let ignored = false;
+  for (const raw of patterns) {
+    const negate = raw.startsWith('!');
+    const glob = raw.slice(negate ? 1 : 0).replace(/^\/|\/$/g, '');
+    const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/.*)?$`);
+    if (regex.test(file)) ignored = !negate;
+  }
+  return ignored;
+}
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context: string; dockerfile?: string };
+  init?: boolean;
+  command?: unknown;
+  entrypoint?: unknown;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number };
+  stop_grace_period?: string;
+}
+
+describe('docker-compose.yml, Dockerfile, .env.example', () => {
+  const compose = parse(read('docker-compose.yml')) as {
+    services: Record<string, ComposeService>;
+    volumes?: Record<string, unknown>;
+  };
+  const { postgres, api } = compose.services;
+  const apiEnv = Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
+  const codeNames = new Set([...namesReadByConfig(), ...namesInSource()]);
+
+  it('runs postgres with a pg_isready healthcheck and a named volume', () => {
+    expect(postgres.image).toMatch(/^postgres:(15|16|17)(\.\d+)?(-[\w.]+)?$/);
+    expect(postgres.healthcheck?.test.join(' ')).toMatch(/pg_isready/);
+    const [volume, mount] = (postgres.volumes ?? [])[0].split(':');
+    expect(mount).toBe('/var/lib/postgresql/data');
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume);
+    expect(volume).not.toMatch(/^[./]/);
+  });
+
+  it('starts api only once postgres is healthy, with the production settings the code accepts', () => {
+    expect(api.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(api.build === '.' || (typeof api.build === 'object' && api.build.context === '.')).toBe(true);
+    expect(apiEnv).toMatchObject({ NODE_ENV: 'production', DB_SCHEMA_MODE: 'migrate', HOST: '0.0.0.0' });
+
+    // Every variable is one the service reads, and together they pass its validation.
+    expect(Object.keys(apiEnv).filter((name) => !codeNames.has(name))).toEqual([]);
+    const app = buildAppConfig(apiEnv);
+    const database = buildDatabaseConfig(apiEnv);
+    expect(app).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', logFormat: 'json' });
+    expect(database.schemaMode).toBe('migrate');
+    expect(database.url?.hostname).toBe('postgres');
+    // The URL's credentials and database are the ones the postgres service creates.
+    const pg = Object.fromEntries(Object.entries(postgres.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+    expect(decodeURIComponent(database.url!.username)).toBe(pg.POSTGRES_USER);
+    expect(decodeURIComponent(database.url!.password)).toBe(pg.POSTGRES_PASSWORD);
+    expect(database.url!.pathname).toBe(`/${pg.POSTGRES_DB}`);
+    expect(String(app.port)).toBe(apiEnv.PORT);
+
+    // The drain (SHUTDOWN_TIMEOUT_MS) ends before Docker's SIGKILL.
+    expect(durationMs(api.stop_grace_period ?? '10s')).toBeGreaterThan(app.shutdownTimeoutMs);
+  });
+
+  it('delivers SIGTERM to node: init, exec-form CMD running dist/main.js, no shell in between', () => {
+    expect(api.init).toBe(true);
+    expect(api.command).toBeUndefined();
+    expect(api.entrypoint).toBeUndefined();
+
+    const stages = dockerStages(read('Dockerfile'));
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const final = stages.at(-1)!;
+    const cmd = final.filter((i) => i.keyword === 'CMD');
+    expect(cmd).toHaveLength(1);
+    expect(JSON.parse(cmd[0].args)).toEqual(['node', 'dist/main.js']);
+    expect(final.some((i) => i.keyword === 'ENTRYPOINT')).toBe(false);
+    expect(final.filter((i) => i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
+    // The image is built the way CI builds: npm ci, then nest build into dist/.
+    const runs = stages
+      .flat()
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args);
+    expect(runs.some((r) => /^npm ci\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /\bnest build\b/.test(r))).toBe(true);
+    expect(fs.existsSync(MAIN_JS)).toBe(true);
+  });
+
+  it('sends the build only what it copies, and no local secrets or data', () => {
+    const patterns = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const secret of ['.env', '.env.local', '.data', 'node_modules', 'dist', '.git']) {
+      expect({ secret, ignored: dockerIgnored(secret, patterns) }).toEqual({ secret, ignored: true });
+    }
+    const copies = dockerStages(read('Dockerfile'))
+      .flat()
+      .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='));
+    for (const copy of copies) {
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
+      for (const source of sources) {
+        expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
+        expect({ source, ignored: dockerIgnored(source, patterns) }).toEqual({ source, ignored: false });
+      }
+    }
+  });
+
+  it('.env.example documents exactly the variables the service reads, one comment each, with its defaults', () => {
+    const lines = read('.env.example').split('\n');
+    const documented: string[] = [];
+    lines.forEach((line, i) => {
+      const match = /^([A-Z][A-Z0-9_]*)=/.exec(line);
+      if (!match) return;
+      documented.push(match[1]);
+      expect({ name: match[1], comment: lines[i - 1]?.startsWith('# ') }).toEqual({ name: match[1], comment: true });
+    });
+    expect(new Set(documented).size).toBe(documented.length);
+    const missing = [...codeNames].filter((name) => !documented.includes(name));
+    const unknown = documented.filter((name) => !codeNames.has(name));
+    expect({ missing, unknown }).toEqual({ missing: [], unknown: [] });
+
+    // The values shown are the defaults: the file changes nothing when copied to .env.
+    const example = parseEnv(read('.env.example'));
+    expect(buildAppConfig(example)).toEqual(buildAppConfig({}));
+    expect(buildDatabaseConfig(example)).toEqual(buildDatabaseConfig({}));
+  });
+
+  describe('the api healthcheck command', () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase('compose');
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    const runHealthcheck = async (port: number) => {
+      const [form, program, ...args] = api.healthcheck!.test;
+      expect([form, program]).toEqual(['CMD', 'node']);
+      return promisify(execFile)(process.execPath, args, { env: { PORT: String(port) }, timeout: 10_000 });
+    };
+
+    it('passes against a ready app and fails when nothing answers', async () => {
+      const app = spawnApp({ DATABASE_URL: db.url.toString(), DATABASE_ADMIN_URL: db.adminUrl.toString() });
+      try {
+        const port = Number(new URL(await waitForListening(app)).port);
+        await expect(runHealthcheck(port)).resolves.toEqual({ stdout: '', stderr: '' });
+      } finally {
+        await app.stop();
+      }
+      await expect(runHealthcheck(await freePort())).rejects.toMatchObject({ code: 1 });
+    });
+  });
+});
