@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform, TransformFnParams } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { normalizeIsbn } from '../isbn';
 import { IsIsbn, IsText } from './create-book.dto';
@@ -8,16 +8,20 @@ export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
 export const MAX_PAGE_SIZE = 100;
 
+/** Only plain decimal integers become numbers: '', ' ', '0x10' or '1e3' stay strings and fail IsInt. */
+const toInteger = ({ value }: TransformFnParams): unknown =>
+  typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+
 export class ListBooksQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   page: number = 1;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, example: 20 })
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
@@ -58,7 +62,7 @@ export class ListBooksQueryDto {
     maximum: 9999,
   })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt()
   @Min(-2000)
   @Max(9999)
@@ -71,7 +75,7 @@ export class ListBooksQueryDto {
     maximum: 9999,
   })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt()
   @Min(-2000)
   @Max(9999)
