@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
-import { bookInput, bookRow } from './factories/book.factory';
+import type { EntityManager } from 'typeorm';
+import { TransactionRunner } from '../src/database/transaction-runner';
+import { bookInput, bookRow, countBooks, uniqueIsbn13 } from './factories/book.factory';
 import { expectProblem } from './factories/problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -167,6 +169,64 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
       expect(next.map((res) => res.status)).toEqual(Array<number>(POOL).fill(201));
       await api().patch(`/books/${victim.id}`).set('If-Match', '"1"').send({ title: 'after' }).expect(200);
       await expect(bookRow(db.url, victim.id)).resolves.toMatchObject({ title: 'after', version: 2 });
+    });
+
+    describe('TransactionRunner, driven by real SQLSTATEs raised inside PostgreSQL', () => {
+      const raise = (manager: EntityManager, code: string) =>
+        manager.query(`DO $$ BEGIN RAISE EXCEPTION 'raised by the test' USING ERRCODE = '${code}'; END $$`);
+      const insertBook = (manager: EntityManager, isbn: string) =>
+        manager.query('INSERT INTO books (title, author, isbn, published_year, version) VALUES ($1, $2, $3, $4, 1)', [
+          'runner',
+          'runner',
+          isbn,
+          2000,
+        ]);
+
+      it('retries the whole unit after 40001 and 40P01, rolling back each failed attempt', async () => {
+        const runner = app.app.get(TransactionRunner);
+        for (const code of ['40001', '40P01']) {
+          const isbn = uniqueIsbn13();
+          let attempts = 0;
+          const result = await runner.run(async (manager) => {
+            attempts++;
+            await insertBook(manager, isbn);
+            if (attempts < 3) await raise(manager, code);
+            return 'done';
+          });
+          expect({ code, result, attempts }).toEqual({ code, result: 'done', attempts: 3 });
+          // Only the last attempt's row survived.
+          await expect(query(db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn])).resolves.toHaveLength(1);
+        }
+      });
+
+      it('gives up after a bounded number of attempts, leaving nothing behind', async () => {
+        const runner = app.app.get(TransactionRunner);
+        const before = await countBooks(db.url);
+        let attempts = 0;
+        const failed = runner.run(async (manager) => {
+          attempts++;
+          await insertBook(manager, uniqueIsbn13());
+          await raise(manager, '40001');
+        });
+        await expect(failed).rejects.toMatchObject({ code: '40001' });
+        expect(attempts).toBe(3);
+        await expect(countBooks(db.url)).resolves.toBe(before);
+      });
+
+      it('does not retry other errors, and rolls back what the unit did before failing', async () => {
+        const runner = app.app.get(TransactionRunner);
+        const before = await countBooks(db.url);
+        let attempts = 0;
+        const failed = runner.run(async (manager) => {
+          attempts++;
+          await insertBook(manager, uniqueIsbn13());
+          throw new Error('the unit gave up midway');
+        });
+        await expect(failed).rejects.toThrow('the unit gave up midway');
+        expect(attempts).toBe(1);
+        await expect(countBooks(db.url)).resolves.toBe(before);
+        expect((await sessionStates()).filter((state) => state !== 'idle')).toEqual([]);
+      });
     });
   });
 });
