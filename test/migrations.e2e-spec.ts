@@ -19,7 +19,7 @@ async function npmRun(script: string, url: URL): Promise<string> {
   const { stdout, stderr } = await promisify(execFile)('npm', ['run', '--silent', script], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url.toString() },
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return stdout + stderr;
 }
@@ -96,7 +96,8 @@ describe('migrations', () => {
 
     await npmRun('migration:run', db.url);
     await expect(schemaDrift(db.url)).resolves.toEqual([]);
-  });
+    // Four CLI runs, each compiling ormconfig.ts with ts-node: slow on a busy machine.
+  }, 240_000);
 
   it('8 instances booting together in migrate mode create the database and apply each migration once', async () => {
     const db = track(await createTestDatabase('migrate_8', { create: false }));
