@@ -1,19 +1,75 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { appConfig, type AppConfig } from '../config/app.config';
 
-/** Turns true when shutdown begins: readiness answers 503 and new requests are refused. */
+/**
+ * Turns true when shutdown begins: readiness answers 503 and new requests are refused
+ * (503, `Connection: close`). The listener stays open meanwhile, so a load balancer sees
+ * the 503s; Nest closes it only once the requests already admitted have finished, which
+ * keeps their transactions ahead of the DataSource's destruction.
+ */
 @Injectable()
 export class ShutdownState implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Shutdown');
   private draining = false;
+  private readonly inFlight = new Set<object>();
+  private onIdle?: () => void;
+
+  constructor(@Optional() @Inject(appConfig.KEY) private readonly config?: Pick<AppConfig, 'shutdownTimeoutMs'>) {}
 
   get isShuttingDown(): boolean {
     return this.draining;
+  }
+
+  /** Requests admitted and not yet answered. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   begin(): void {
     this.draining = true;
   }
 
-  beforeApplicationShutdown(): void {
+  /** Counts requests from arrival to response; answers sent while draining close their connection. */
+  trackRequests(fastify: FastifyInstance): void {
+    const finished = (request: FastifyRequest) => {
+      this.inFlight.delete(request.raw);
+      if (this.inFlight.size === 0) this.onIdle?.();
+    };
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      this.inFlight.add(request.raw);
+      done();
+    });
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      if (this.draining) void reply.header('Connection', 'close');
+      done(null, payload);
+    });
+    fastify.addHook('onResponse', (request, _reply, done) => {
+      finished(request);
+      done();
+    });
+    fastify.addHook('onRequestAbort', (request, done) => {
+      finished(request);
+      done();
+    });
+  }
+
+  /** Refuses new requests, then waits (bounded by SHUTDOWN_TIMEOUT_MS) for those in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.begin();
+    if (this.inFlight.size === 0) return;
+    const timeoutMs = this.config?.shutdownTimeoutMs ?? 10_000;
+    this.logger.log(`Waiting for ${this.inFlight.size} in-flight request(s) to finish`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.onIdle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.onIdle = undefined;
+    if (this.inFlight.size > 0) this.logger.warn(`${this.inFlight.size} request(s) still in flight; closing anyway`);
+    else this.logger.log('In-flight requests finished');
   }
 }

@@ -19,6 +19,7 @@ import { retryWithBackoff } from './retry';
 export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private shutdown?: Promise<void>;
+  private connected = false;
 
   constructor(
     @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
@@ -56,7 +57,14 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
     this.shutdown ??= (async () => {
       if (this.dataSource.isInitialized) await this.dataSource.destroy();
-      await this.target.embedded?.stop();
+      // @nestjs/typeorm's own shutdown hook may have destroyed it first.
+      if (this.connected) this.logger.log('DataSource destroyed');
+      const embedded = this.target.embedded;
+      if (embedded) {
+        const wasRunning = embedded.running;
+        await embedded.stop();
+        if (wasRunning) this.logger.log('Embedded PostgreSQL stopped');
+      }
     })();
     return this.shutdown;
   }
@@ -78,6 +86,7 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
     if (this.dataSource.isInitialized) return;
     try {
       await this.dataSource.initialize();
+      this.connected = true;
     } catch (error) {
       // A half-made pool would leak its connections into the next attempt.
       await this.dataSource.driver.disconnect().catch(() => undefined);
