@@ -1,17 +1,22 @@
-import { Client, ClientConfig, DatabaseError } from 'pg';
+import * as net from 'node:net';
+import { Client, ClientConfig } from 'pg';
 import { DatabaseUnavailableError } from './database.exception';
-import { SqlState } from './postgres-error';
 
 export interface WatchdogOptions {
-  /** How long a liveness probe (a fresh connection and `SELECT 1`) may take before the server counts as unreachable. */
+  /** How long a liveness probe (an SSLRequest on a fresh connection) may wait for the server to answer. */
   probeTimeoutMs: number;
 }
 
 /** A probe verdict is reused for this long, so many slow requests share one probe. */
 const VERDICT_FRESH_MS = 250;
 
-/** Server answers that still mean "not serving": starting up, shutting down, in recovery. */
-const NOT_SERVING = new Set<string>([SqlState.cannotConnectNow, SqlState.adminShutdown, SqlState.crashShutdown]);
+/** Length 8, then the SSLRequest code 80877103: the server answers with one byte, S or N. */
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+
+interface ProbeTarget {
+  host: string;
+  port: number;
+}
 
 /**
  * The pool's pg Client (`extra.Client`), which never waits forever on a server that stopped
@@ -34,7 +39,8 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
 
     constructor(config?: string | ClientConfig) {
       super(config);
-      liveness ??= new Liveness(typeof config === 'string' ? { connectionString: config } : { ...config }, options);
+      // pg resolved host and port, from a connection string too.
+      liveness ??= new Liveness({ host: this.host, port: this.port }, options);
       this.liveness = liveness;
       // A broken socket fails the queries on it; the error event itself must never crash the process.
       this.on('error', () => undefined);
@@ -97,7 +103,7 @@ class Liveness {
   private probing?: Promise<boolean>;
 
   constructor(
-    private readonly config: ClientConfig,
+    private readonly target: ProbeTarget,
     private readonly options: WatchdogOptions,
   ) {}
 
@@ -109,7 +115,7 @@ class Liveness {
   check(): Promise<boolean> {
     if (this.probing) return this.probing;
     if (Date.now() - this.checkedAt < VERDICT_FRESH_MS) return Promise.resolve(this.reachable);
-    this.probing = probe(this.config, this.options.probeTimeoutMs).then((reachable) => {
+    this.probing = probe(this.target, this.options.probeTimeoutMs).then((reachable) => {
       this.reachable = reachable;
       this.checkedAt = Date.now();
       this.probing = undefined;
@@ -119,22 +125,29 @@ class Liveness {
   }
 }
 
-/** True when the server answered within `timeoutMs`: a result, or an error other than "not serving". */
-async function probe(config: ClientConfig, timeoutMs: number): Promise<boolean> {
-  const client = new Client({ ...config, connectionTimeoutMillis: timeoutMs });
-  client.on('error', () => undefined);
-  const timer = setTimeout(() => client.connection.stream.destroy(), timeoutMs);
-  let answered: boolean;
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    answered = true;
-  } catch (error) {
-    answered = error instanceof DatabaseError && !NOT_SERVING.has(error.code ?? '');
-  } finally {
-    clearTimeout(timer);
-  }
-  if (answered) void client.end().catch(() => undefined);
-  else client.connection.stream.destroy();
-  return answered;
+/**
+ * True when the server answers an SSLRequest within `timeoutMs`. Its one-byte reply comes from
+ * a forked backend, so a frozen or partitioned server sends nothing while a busy one still
+ * answers quickly; no password exchange is spent on it, and PostgreSQL logs nothing for a
+ * client that leaves before its startup packet.
+ */
+function probe(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = target.host.startsWith('/')
+      ? net.connect(`${target.host}/.s.PGSQL.${target.port}`)
+      : net.connect(target.port, target.host);
+    let settled = false;
+    const settle = (reachable: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (reachable) socket.end();
+      else socket.destroy();
+      resolve(reachable);
+    };
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    socket.on('error', () => settle(false));
+    socket.once('connect', () => socket.write(SSL_REQUEST));
+    socket.once('data', () => settle(true));
+  });
 }
