@@ -99,17 +99,26 @@ describe('resilience: database outages', () => {
   it('survives pg_terminate_backend of its idle pool connections, and serves on new ones', async () => {
     await warmPool();
     const before = (await appSessions()).map((s) => s.pid);
-    expect(before.length).toBeGreaterThan(1);
+    expect(before.length).toBeGreaterThan(0);
     const killed = await query<{ ok: boolean }>(
       cluster.url(),
       'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
       [APP_NAME],
     );
-    expect(killed.length).toBe(before.length);
-    expect(killed.every((row) => row.ok)).toBe(true);
-    // The pool drops each connection when its error arrives (the pool error handler).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(killed.map((row) => row.ok)).toEqual(before.map(() => true));
 
+    // The pool drops each connection when its error arrives (the pool error handler); a request
+    // that won the race against that event may get a 503, never a 500 or a dead process.
+    const statuses: number[] = [];
+    await until(
+      'GET /books succeeds on a new connection',
+      async () => {
+        statuses.push((await request(baseUrl).get('/books?limit=1')).status);
+        return statuses[statuses.length - 1] === 200;
+      },
+      RECOVER_WITHIN_MS,
+    );
+    expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
     const created = await request(baseUrl).post('/books').send(book()).expect(201);
     await request(baseUrl).get(`/books/${created.body.id}`).expect(200);
     await warmPool();
