@@ -119,6 +119,7 @@ describe('resilience: database outages', () => {
       RECOVER_WITHIN_MS,
     );
     expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
+    expect(app.output()).toMatch(/Postgres pool raised an error/);
     const created = await request(baseUrl).post('/books').send(book()).expect(201);
     await request(baseUrl).get(`/books/${created.body.id}`).expect(200);
     await warmPool();
