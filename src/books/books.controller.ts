@@ -15,6 +15,7 @@ import {
 import {
   ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotModifiedResponse,
@@ -22,6 +23,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblemResponses } from '../common/api-problem-responses';
@@ -157,6 +159,11 @@ export class BooksController {
     required: true,
     description: 'The ETag of the version being changed, or * for any version',
     schema: { type: 'string', example: '"1"' },
+  })
+  @ApiExtraModels(UpdateBookDto)
+  @ApiBody({
+    description: 'The fields to change; at least one',
+    schema: { allOf: [{ $ref: getSchemaPath(UpdateBookDto) }], minProperties: 1 },
   })
   @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
   @ApiProblemResponses(400, 404, 409, 412, 413, 415, 428)

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** A book as the API returns it. */
 export class BookDto {
@@ -40,14 +40,30 @@ export class BookDto {
 }
 
 export class PageMetaDto {
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
-  page!: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, example: 1, description: 'Offset pages only (`page`)' })
+  page?: number;
 
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, example: 20 })
   limit!: number;
 
   @ApiProperty({ type: 'integer', minimum: 0, example: 42, description: 'Books matching the filters, on every page' })
   total!: number;
+
+  @ApiPropertyOptional({
+    type: 'boolean',
+    enum: [true],
+    example: true,
+    description: 'Present when `total` is an estimate (very many matches)',
+  })
+  totalEstimated?: true;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    nullable: true,
+    example: 'eyJzIjoiY3JlYXRlZEF0In0',
+    description: 'Keyset pages only (`cursor`): send it as `cursor` for the next page; null on the last page',
+  })
+  nextCursor?: string | null;
 }
 
 export class BooksPageDto {
