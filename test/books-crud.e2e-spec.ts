@@ -147,6 +147,33 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       expect(none.body).toMatchObject({ type: '/problems/unsupported-media-type', status: 415, instance: '/books' });
       await expect(allBookRows(db.url)).resolves.toEqual(before);
     });
+
+    it('415: a form-encoded body (which Nest would parse) on POST, batch and PATCH; nothing changes', async () => {
+      const created = await createBook({ title: 'Kept' });
+      const before = await allBookRows(db.url);
+      const form = 'title=Changed&author=A&isbn=9780306406157&publishedYear=1999';
+      for (const req of [
+        api().post('/books'),
+        api().post('/books/batch'),
+        api().patch(`/books/${created.id}`).set('If-Match', '"1"'),
+      ]) {
+        expectProblem(await req.type('form').send(form), 415, { type: 'unsupported-media-type' });
+      }
+      const merge = await api()
+        .patch(`/books/${created.id}`)
+        .set('If-Match', '"1"')
+        .set('Content-Type', 'application/merge-patch+json')
+        .send('{"title":"Changed"}');
+      expectProblem(merge, 415);
+      await expect(allBookRows(db.url)).resolves.toEqual(before);
+      // JSON with a charset parameter is JSON.
+      await api()
+        .patch(`/books/${created.id}`)
+        .set('If-Match', '"1"')
+        .set('Content-Type', 'application/json; charset=utf-8')
+        .send('{"title":"Changed"}')
+        .expect(200);
+    });
   });
 
   describe('GET /books/:id', () => {

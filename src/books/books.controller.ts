@@ -11,6 +11,7 @@ import {
   Post,
   Query,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -37,6 +38,7 @@ import { ListBooksQueryDto } from './dto/list-books-query.dto';
 import { UpdateBookDto } from './dto/update-book.dto';
 import type { Book } from './entities/book.entity';
 import { etagOf, noneMatch, parseEntityTags } from './etag';
+import { JsonBodyGuard } from './json-body.guard';
 
 const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', message: 'id must be a UUID' }]),
@@ -56,6 +58,7 @@ const ETAG_HEADER = {
 @ApiTags('books')
 @ApiProblemResponses(429, 500, 503)
 @Controller('books')
+@UseGuards(JsonBodyGuard)
 export class BooksController {
   constructor(private readonly books: BooksService) {}
 
