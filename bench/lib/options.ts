@@ -1,0 +1,155 @@
+import * as path from 'node:path';
+import { ENDPOINTS, Endpoint } from './load';
+
+export interface BenchOptions {
+  smoke: boolean;
+  /** Books seeded before the load rounds. */
+  rows: number;
+  /** Rows for the scale step's second measurement; 0 skips it. */
+  scaleRows: number;
+  /** Run the scale step at all. */
+  scale: boolean;
+  /** Run the interleaved load rounds at all. */
+  load: boolean;
+  rounds: number;
+  warmupS: number;
+  durationS: number;
+  /** Duration of each equal-offered-load run. */
+  fixedDurationS: number;
+  /** Offered load of the equal-load runs, as a fraction of the slower server's warm-up rate. */
+  fixedFraction: number;
+  /** Duration of each single-connection latency run of the scale step. */
+  latencyS: number;
+  connections: number;
+  poolMax: number;
+  startupSamples: number;
+  endpoints: Endpoint[];
+  build: boolean;
+  /** Run the service under `node --cpu-prof` and summarise the profile. */
+  profile: boolean;
+  /** Where RESULTS.md and results.json go. */
+  outDir: string;
+}
+
+const USAGE = `npm run bench -- [options]
+  --rows N              books seeded before the load (default 10000)
+  --scale-rows N        rows for the scale step's second measurement, 0 to skip (default 1000000)
+  --rounds N            interleaved rounds after the warm-up (default 3)
+  --duration S          seconds per throughput run (default 8)
+  --fixed-duration S    seconds per equal-load run (default 6)
+  --fixed-fraction F    equal load as a fraction of the slower server's rate (default 0.5)
+  --warmup S            seconds of warm-up per endpoint and server (default 5)
+  --latency S           seconds per scale-step latency run (default 4)
+  --connections N       autocannon connections (default 10)
+  --endpoints a,b       subset of ${ENDPOINTS.join(',')}
+  --startup-samples N   service starts timed per kind (default 3)
+  --no-load             skip the load rounds (startup and scale only)
+  --no-scale            skip the scale step
+  --profile             run the service under node --cpu-prof; summary in the output folder
+  --no-build            do not run nest build first
+  --out DIR             output folder (default bench/; bench/.work/smoke for --smoke)
+  --smoke               seconds-long run: 300 rows, 1 short round, no million rows
+Env: DATABASE_URL to use that server (its database name must contain "bench").`;
+
+export function parseOptions(argv: string[], root: string): BenchOptions {
+  const smoke = argv.includes('--smoke');
+  const o: BenchOptions = {
+    smoke,
+    rows: smoke ? 300 : 10_000,
+    scaleRows: smoke ? 0 : 1_000_000,
+    scale: true,
+    load: true,
+    rounds: smoke ? 1 : 3,
+    warmupS: smoke ? 1 : 5,
+    durationS: smoke ? 1 : 8,
+    fixedDurationS: smoke ? 1 : 6,
+    fixedFraction: 0.5,
+    latencyS: smoke ? 1 : 4,
+    connections: smoke ? 4 : 10,
+    poolMax: 10,
+    startupSamples: smoke ? 1 : 3,
+    endpoints: [...ENDPOINTS],
+    build: true,
+    profile: false,
+    outDir: smoke ? path.join(root, 'bench', '.work', 'smoke') : path.join(root, 'bench'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const num = (min: number) => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < min) throw new Error(`${flag} must be a number >= ${min}\n${USAGE}`);
+      return n;
+    };
+    switch (flag) {
+      case '--smoke':
+        break;
+      case '--rows':
+        o.rows = Math.floor(num(100));
+        break;
+      case '--scale-rows':
+        o.scaleRows = Math.floor(num(0));
+        break;
+      case '--rounds':
+        o.rounds = Math.floor(num(1));
+        break;
+      case '--duration':
+        o.durationS = num(1);
+        break;
+      case '--fixed-duration':
+        o.fixedDurationS = num(1);
+        break;
+      case '--fixed-fraction':
+        o.fixedFraction = num(0.05);
+        break;
+      case '--warmup':
+        o.warmupS = num(1);
+        break;
+      case '--latency':
+        o.latencyS = num(1);
+        break;
+      case '--connections':
+        o.connections = Math.floor(num(1));
+        break;
+      case '--endpoints':
+        o.endpoints = value()
+          .split(',')
+          .map((e) => {
+            if (!(ENDPOINTS as readonly string[]).includes(e)) throw new Error(`unknown endpoint ${e}\n${USAGE}`);
+            return e as Endpoint;
+          });
+        break;
+      case '--startup-samples':
+        o.startupSamples = Math.floor(num(1));
+        break;
+      case '--no-load':
+        o.load = false;
+        break;
+      case '--no-scale':
+        o.scale = false;
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--no-build':
+        o.build = false;
+        break;
+      case '--out':
+        o.outDir = path.resolve(value());
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+    }
+  }
+  if (o.scaleRows && o.scaleRows <= o.rows) throw new Error('--scale-rows must exceed --rows (or be 0)');
+  return o;
+}

@@ -1,0 +1,326 @@
+import type { Endpoint, Measurement } from './load';
+import { ENDPOINT_LABELS } from './load';
+import type { BenchOptions } from './options';
+import type { MachineInfo } from './proc';
+
+export interface ScaleCase {
+  name: string;
+  path: string;
+  rows: number;
+  measurement?: Measurement;
+  /** Why the case was not run (for example: the service has no cursor pagination). */
+  skipped?: string;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt?: string;
+  command: string;
+  commit: string;
+  machine: MachineInfo;
+  loadAverage: { start: number[]; end?: number[] };
+  postgres: string;
+  options: BenchOptions;
+  startup: { existingMs: number[]; freshMs: number[]; baselineMs: number[] };
+  rssIdleMiB: { service: number; baseline: number };
+  runs: Measurement[];
+  scale: ScaleCase[];
+  profile?: string;
+}
+
+export interface EndpointSummary {
+  endpoint: Endpoint;
+  label: string;
+  service: Side;
+  baseline: Side;
+  rpsRatio: number;
+  cpuRatio: number;
+  fixedRate?: number;
+  fixedP99Ratio?: number;
+}
+
+interface Side {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+  dbCpuUs?: number;
+  errors: number;
+  non2xx: number;
+  fixedP50?: number;
+  fixedP99?: number;
+  rssMaxMiB: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function side(runs: Measurement[], fixed: Measurement[]): Side {
+  const db = runs.map((r) => r.dbCpuUsPerRequest ?? NaN);
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.latencyMs.p50)),
+    p99: median(runs.map((r) => r.latencyMs.p99)),
+    cpuUs: median(runs.map((r) => r.cpuUsPerRequest)),
+    dbCpuUs: db.some(Number.isFinite) ? median(db) : undefined,
+    errors: [...runs, ...fixed].reduce((sum, r) => sum + r.errors, 0),
+    non2xx: [...runs, ...fixed].reduce((sum, r) => sum + r.non2xx, 0),
+    fixedP50: fixed.length ? median(fixed.map((r) => r.latencyMs.p50)) : undefined,
+    fixedP99: fixed.length ? median(fixed.map((r) => r.latencyMs.p99)) : undefined,
+    rssMaxMiB: Math.max(...[...runs, ...fixed].map((r) => r.rssMaxMiB)),
+  };
+}
+
+/** Medians over the measured rounds (round 0, the warm-up, is left out). */
+export function summarise(report: BenchReport): EndpointSummary[] {
+  if (!report.options.load) return [];
+  return report.options.endpoints.map((endpoint) => {
+    const pick = (server: string, mode: string) =>
+      report.runs.filter((r) => r.endpoint === endpoint && r.server === server && r.mode === mode && r.round > 0);
+    const service = side(pick('service', 'max'), pick('service', 'fixed'));
+    const baseline = side(pick('baseline', 'max'), pick('baseline', 'fixed'));
+    const fixed = pick('service', 'fixed')[0];
+    return {
+      endpoint,
+      label: ENDPOINT_LABELS[endpoint],
+      service,
+      baseline,
+      rpsRatio: service.rps / baseline.rps,
+      cpuRatio: service.cpuUs / baseline.cpuUs,
+      fixedRate: fixed?.offeredRate,
+      fixedP99Ratio:
+        service.fixedP99 !== undefined && baseline.fixedP99 !== undefined
+          ? service.fixedP99 / baseline.fixedP99
+          : undefined,
+    };
+  });
+}
+
+export function scalePairs(
+  report: BenchReport,
+): { name: string; small?: ScaleCase; large?: ScaleCase; ratio: number }[] {
+  const sizes = [...new Set(report.scale.map((c) => c.rows))].sort((a, b) => a - b);
+  const names = [...new Set(report.scale.map((c) => c.name))];
+  return names.map((name) => {
+    const small = report.scale.find((c) => c.name === name && c.rows === sizes[0]);
+    const large = sizes.length > 1 ? report.scale.find((c) => c.name === name && c.rows === sizes[1]) : undefined;
+    const ratio = (large?.measurement?.latencyMs.p50 ?? NaN) / (small?.measurement?.latencyMs.p50 ?? NaN);
+    return { name, small, large, ratio };
+  });
+}
+
+export function evaluateTargets(report: BenchReport): Target[] {
+  const summaries = summarise(report);
+  const targets: Target[] = [];
+  for (const s of summaries) {
+    const goal = s.endpoint === 'get-id' ? 0.85 : 0.75;
+    targets.push({
+      name: `${s.label} req/s vs baseline`,
+      goal: `>= ${goal}x`,
+      measured: `${fmt(s.rpsRatio, 2)}x (CPU/request ${fmt(s.cpuRatio, 2)}x)`,
+      met: s.rpsRatio >= goal,
+    });
+  }
+  for (const s of summaries) {
+    if (s.fixedP99Ratio === undefined) continue;
+    targets.push({
+      name: `${s.label} p99 at ${fmt(s.fixedRate ?? NaN, 0)} req/s offered`,
+      goal: '<= 1.5x',
+      measured: `${fmt(s.fixedP99Ratio, 2)}x (${fmt(s.service.fixedP99 ?? NaN, 2)} vs ${fmt(s.baseline.fixedP99 ?? NaN, 2)} ms)`,
+      met: s.fixedP99Ratio <= 1.5,
+    });
+  }
+  for (const pair of scalePairs(report)) {
+    if (!pair.large) continue;
+    targets.push({
+      name: `GET /books ${pair.name}: p50 at ${count(pair.large.rows)} vs ${count(pair.small?.rows ?? NaN)} rows`,
+      goal: '<= 2x',
+      measured: `${fmt(pair.ratio, 2)}x`,
+      met: pair.ratio <= 2,
+    });
+  }
+  const existing = median(report.startup.existingMs);
+  targets.push({
+    name: 'Startup to ready, existing database',
+    goal: '<= 1500 ms',
+    measured: `${fmt(existing, 0)} ms (median of ${report.startup.existingMs.length})`,
+    met: existing <= 1500,
+  });
+  if (summaries.length) {
+    const rss = Math.max(...summaries.map((s) => s.service.rssMaxMiB));
+    targets.push({
+      name: 'Service RSS under load',
+      goal: '<= 150 MiB',
+      measured: `${fmt(rss, 0)} MiB`,
+      met: rss <= 150,
+    });
+  }
+  return targets;
+}
+
+export function fmt(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+function count(n: number): string {
+  return Number.isFinite(n) ? n.toLocaleString('en-US') : 'n/a';
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const o = report.options;
+  const summaries = summarise(report);
+  const lines: string[] = [];
+  const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(' | ')} |`);
+  lines.push(
+    `# Benchmark results${o.smoke ? ' (smoke run: numbers mean nothing)' : ''}`,
+    '',
+    'Generated by `bench/run.ts`; do not edit by hand. Method and how to read it: bench/README.md.',
+    '',
+    `- Command: \`${report.command}\``,
+    `- Commit: ${report.commit}; started ${report.startedAt}, finished ${report.finishedAt ?? 'n/a'}`,
+    `- Machine: ${report.machine.nproc} CPUs (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB RAM, ${report.machine.kernel}, Node ${report.machine.node}`,
+    `- Load average (1/5/15 min): ${report.loadAverage.start.join(' / ')} at start, ${report.loadAverage.end?.join(' / ') ?? 'n/a'} at end (the machine is shared)`,
+    `- Database: ${report.postgres}; ${count(o.rows)} books seeded; pool of ${o.poolMax} connections on both servers`,
+    `- Load: autocannon, ${o.connections} connections, ${o.rounds} interleaved round(s) of ${o.durationS} s per endpoint and server after a ${o.warmupS} s warm-up; equal-load runs of ${o.fixedDurationS} s at ${o.fixedFraction}x the slower server's warm-up rate`,
+    `- Service: \`node dist/main.js\`, NODE_ENV=production, DB_SCHEMA_MODE=migrate, THROTTLE_ENABLED=false, LOG_LEVEL=warn${o.profile ? ', under --cpu-prof (slower)' : ''}`,
+    '',
+    '## Targets',
+    '',
+  );
+  row('Target', 'Goal', 'Measured', 'Met');
+  row('---', '---', '---', '---');
+  for (const t of evaluateTargets(report)) row(t.name, t.goal, t.measured, t.met ? 'yes' : '**no**');
+  lines.push(
+    '',
+    '## Throughput (as fast as each server answers, same connections)',
+    '',
+    'Medians over the rounds. CPU is the server process (user + system) per completed request, from /proc/<pid>/stat; DB CPU is PostgreSQL (postmaster + backends) per request.',
+    '',
+  );
+  row(
+    'Endpoint',
+    'Service req/s',
+    'Baseline req/s',
+    'Ratio',
+    'p50 ms (svc / base)',
+    'p99 ms (svc / base)',
+    'CPU µs/req (svc / base)',
+    'CPU ratio',
+    'DB CPU µs/req (svc / base)',
+    'Errors (svc / base)',
+    'Non-2xx (svc / base)',
+  );
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  for (const s of summaries) {
+    row(
+      s.label,
+      fmt(s.service.rps, 0),
+      fmt(s.baseline.rps, 0),
+      `${fmt(s.rpsRatio, 2)}x`,
+      `${fmt(s.service.p50, 2)} / ${fmt(s.baseline.p50, 2)}`,
+      `${fmt(s.service.p99, 2)} / ${fmt(s.baseline.p99, 2)}`,
+      `${fmt(s.service.cpuUs, 0)} / ${fmt(s.baseline.cpuUs, 0)}`,
+      `${fmt(s.cpuRatio, 2)}x`,
+      `${fmt(s.service.dbCpuUs ?? NaN, 0)} / ${fmt(s.baseline.dbCpuUs ?? NaN, 0)}`,
+      `${s.service.errors} / ${s.baseline.errors}`,
+      `${s.service.non2xx} / ${s.baseline.non2xx}`,
+    );
+  }
+  lines.push('', '## Equal offered load', '');
+  row('Endpoint', 'Offered req/s', 'p50 ms (svc / base)', 'p99 ms (svc / base)', 'p99 ratio');
+  row('---', '---:', '---:', '---:', '---:');
+  for (const s of summaries) {
+    row(
+      s.label,
+      fmt(s.fixedRate ?? NaN, 0),
+      `${fmt(s.service.fixedP50 ?? NaN, 2)} / ${fmt(s.baseline.fixedP50 ?? NaN, 2)}`,
+      `${fmt(s.service.fixedP99 ?? NaN, 2)} / ${fmt(s.baseline.fixedP99 ?? NaN, 2)}`,
+      `${fmt(s.fixedP99Ratio ?? NaN, 2)}x`,
+    );
+  }
+  const pairs = scalePairs(report);
+  const sizes = [...new Set(report.scale.map((c) => c.rows))].sort((a, b) => a - b);
+  lines.push(
+    '',
+    '## Scale: GET /books latency by table size (service, 1 connection)',
+    '',
+    `Each case runs ${o.latencyS} s on one connection. Deep page = the middle of the table.`,
+    '',
+  );
+  row('Case', ...sizes.map((n) => `p50 / p99 ms at ${count(n)} rows`), 'p50 ratio', 'Request');
+  row('---', ...sizes.map(() => '---:'), '---:', '---');
+  for (const pair of pairs) {
+    const cell = (c?: ScaleCase) =>
+      c?.measurement
+        ? `${fmt(c.measurement.latencyMs.p50, 2)} / ${fmt(c.measurement.latencyMs.p99, 2)}${c.measurement.non2xx ? ` (${c.measurement.non2xx} non-2xx)` : ''}`
+        : (c?.skipped ?? 'n/a');
+    const cells = [cell(pair.small)];
+    if (sizes.length > 1) cells.push(cell(pair.large));
+    row(pair.name, ...cells, `${fmt(pair.ratio, 2)}x`, `\`${(pair.large ?? pair.small)?.path ?? ''}\``);
+  }
+  const existing = report.startup.existingMs;
+  const fresh = report.startup.freshMs;
+  lines.push('', '## Startup and memory', '');
+  row('Measure', 'Value');
+  row('---', '---');
+  row(
+    'Service spawn to 200 on /health/ready, existing database',
+    `${fmt(median(existing), 0)} ms (runs: ${existing.map((v) => fmt(v, 0)).join(', ')})`,
+  );
+  row(
+    'Service spawn to ready, fresh database (create + migrate)',
+    `${fmt(median(fresh), 0)} ms (runs: ${fresh.map((v) => fmt(v, 0)).join(', ')})`,
+  );
+  row('Baseline spawn to ready', `${fmt(median(report.startup.baselineMs), 0)} ms`);
+  row(
+    'RSS idle after start (service / baseline)',
+    `${fmt(report.rssIdleMiB.service, 0)} / ${fmt(report.rssIdleMiB.baseline, 0)} MiB`,
+  );
+  row(
+    'RSS max under load (service / baseline)',
+    `${fmt(Math.max(...summaries.map((s) => s.service.rssMaxMiB)), 0)} / ${fmt(Math.max(...summaries.map((s) => s.baseline.rssMaxMiB)), 0)} MiB`,
+  );
+  if (report.profile) lines.push('', '## CPU profile of the service', '', report.profile);
+  lines.push('', '## Every run', '');
+  row(
+    'Round',
+    'Endpoint',
+    'Server',
+    'Mode',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU µs/req',
+    'DB µs/req',
+    'Non-2xx',
+    'Errors',
+  );
+  row('---:', '---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  for (const r of report.runs) {
+    row(
+      r.round === 0 ? 'warm-up' : r.round,
+      r.endpoint,
+      r.server,
+      r.mode === 'fixed' ? `fixed ${fmt(r.offeredRate ?? NaN, 0)}/s` : r.mode,
+      fmt(r.rps, 0),
+      fmt(r.latencyMs.p50, 2),
+      fmt(r.latencyMs.p99, 2),
+      fmt(r.cpuUsPerRequest, 0),
+      fmt(r.dbCpuUsPerRequest ?? NaN, 0),
+      r.non2xx,
+      r.errors,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
