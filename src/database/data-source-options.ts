@@ -4,10 +4,11 @@ import { Book } from '../books/entities/book.entity';
 import type { DatabaseConfig } from '../config/database.config';
 import { watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-InitialSchema';
+import { TrigramSearchIndexes1795636407651 } from './migrations/1795636407651-TrigramSearchIndexes';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];
-export const MIGRATIONS = [InitialSchema1764100000000];
+export const MIGRATIONS = [InitialSchema1764100000000, TrigramSearchIndexes1795636407651];
 
 /**
  * The one options builder for the app, the TypeORM CLI (ormconfig.ts) and the tests.

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, TransformFnParams } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { normalizeIsbn } from '../isbn';
 import { IsIsbn, IsText } from './create-book.dto';
 
@@ -88,4 +88,15 @@ export class ListBooksQueryDto {
   @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'asc', description: 'Applies to the sort field and to id' })
   @IsIn(['asc', 'desc'])
   order: 'asc' | 'desc' = 'asc';
+
+  @ApiPropertyOptional({
+    description:
+      'Keyset pagination, which stays fast on any page of a large table: `*` for the first page, then ' +
+      '`meta.nextCursor` of the previous page (with the same filters, sort and order). Not combined with `page`.',
+    pattern: '^(\\*|[A-Za-z0-9_-]{1,1024})$',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(\*|[A-Za-z0-9_-]{1,1024})$/, { message: 'cursor must be * or the meta.nextCursor of an earlier page' })
+  cursor?: string;
 }

@@ -1,0 +1,35 @@
+import { decodeCursor, encodeCursor, type BookCursor } from './book-cursor';
+
+const ID = '3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21';
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('book cursor', () => {
+  const cursors: BookCursor[] = [
+    { sort: 'createdAt', order: 'asc', key: '2026-11-25T12:00:00.123456Z', id: ID },
+    { sort: 'title', order: 'desc', key: 'Dune, "Messiah" — ü', id: ID },
+    { sort: 'author', order: 'asc', key: '', id: ID },
+    { sort: 'publishedYear', order: 'desc', key: -500, id: ID },
+  ];
+
+  it.each(cursors)('round-trips %j through an opaque url-safe string', (cursor) => {
+    const text = encodeCursor(cursor);
+    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(text)).toEqual(cursor);
+  });
+
+  it.each([
+    ['not base64 JSON', '!!!'],
+    ['JSON that is not an array', encode({ sort: 'title' })],
+    ['too few items', encode(['title', 'asc', 'x'])],
+    ['an unknown sort', encode(['isbn', 'asc', 'x', ID])],
+    ['an unknown order', encode(['title', 'up', 'x', ID])],
+    ['an id that is not a uuid', encode(['title', 'asc', 'x', '1; DROP TABLE books'])],
+    ['a year that is not an integer', encode(['publishedYear', 'asc', '1999', ID])],
+    ['a timestamp without microseconds', encode(['createdAt', 'asc', '2026-11-25T12:00:00Z', ID])],
+    ['an impossible timestamp', encode(['createdAt', 'asc', '2026-13-45T12:00:00.000000Z', ID])],
+    ['a NUL in a text key', encode(['title', 'asc', 'a\u0000b', ID])],
+    ['a text key longer than any title', encode(['title', 'asc', 'x'.repeat(301), ID])],
+  ])('refuses %s', (_name, text) => {
+    expect(decodeCursor(text)).toBeUndefined();
+  });
+});

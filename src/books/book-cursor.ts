@@ -1,0 +1,46 @@
+import { BOOK_SORT_FIELDS, type BookSortField } from './dto/list-books-query.dto';
+
+/** `cursor=*` starts a keyset walk at the first book; later pages pass meta.nextCursor back. */
+export const FIRST_CURSOR = '*';
+
+/** Where a keyset page starts: after the book with this sort key and id, in this order. */
+export interface BookCursor {
+  sort: BookSortField;
+  order: 'asc' | 'desc';
+  /** The sort column's value: text, an integer year, or an ISO timestamp with microseconds. */
+  key: string | number;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What the list query's to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') produces. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Opaque to clients: base64url of a small JSON array. */
+export function encodeCursor(cursor: BookCursor): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.order, cursor.key, cursor.id])).toString('base64url');
+}
+
+/** The cursor, or undefined when the text is not one this service issued (a 400 for the caller). */
+export function decodeCursor(text: string): BookCursor | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length !== 4) return undefined;
+  const [sort, order, key, id] = value as unknown[];
+  if (!(BOOK_SORT_FIELDS as readonly unknown[]).includes(sort)) return undefined;
+  if (order !== 'asc' && order !== 'desc') return undefined;
+  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+  const field = sort as BookSortField;
+  const keyValid =
+    field === 'publishedYear'
+      ? Number.isSafeInteger(key)
+      : field === 'createdAt'
+        ? typeof key === 'string' && TIMESTAMP.test(key) && !Number.isNaN(Date.parse(key))
+        : typeof key === 'string' && key.length <= 300 && !key.includes('\u0000');
+  if (!keyValid) return undefined;
+  return { sort: field, order, key: key as string | number, id };
+}
