@@ -60,6 +60,11 @@ class Bench {
     private readonly report: BenchReport,
   ) {}
 
+  /** Which build runs as the service, with what extra environment. */
+  get serviceOptions(): { appDir: string; extraEnv: Record<string, string> } {
+    return { appDir: this.options.appDir, extraEnv: this.options.serviceEnv };
+  }
+
   private get mainUrl(): URL {
     return this.pg.urlOf(this.pg.database);
   }
@@ -71,7 +76,7 @@ class Bench {
   async prepareDatabase(): Promise<void> {
     await dropDatabase(this.pg, this.pg.database);
     // The first boot creates the database and applies the migrations, as in production.
-    const first = await startService({ databaseUrl: this.mainUrl });
+    const first = await startService({ ...this.serviceOptions, databaseUrl: this.mainUrl });
     await first.stop();
     log(`seeding ${this.options.rows.toLocaleString('en-US')} books`);
     await this.sql((client) => insertBooks(client, '978', 0, this.options.rows));
@@ -80,12 +85,12 @@ class Bench {
 
   async measureStartup(): Promise<void> {
     for (let i = 0; i < this.options.startupSamples; i++) {
-      const service = await startService({ databaseUrl: this.mainUrl });
+      const service = await startService({ ...this.serviceOptions, databaseUrl: this.mainUrl });
       await service.stop();
       this.report.startup.existingMs.push(service.readyMs);
       const fresh = `${this.pg.database}_fresh_${i}`;
       await dropDatabase(this.pg, fresh);
-      const onFresh = await startService({ databaseUrl: this.pg.urlOf(fresh) });
+      const onFresh = await startService({ ...this.serviceOptions, databaseUrl: this.pg.urlOf(fresh) });
       await onFresh.stop();
       await dropDatabase(this.pg, fresh);
       this.report.startup.freshMs.push(onFresh.readyMs);
@@ -274,7 +279,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(WORK_DIR, { recursive: true });
   fs.mkdirSync(options.outDir, { recursive: true });
   log(`load average ${report.loadAverage.start.join(' ')}; ${report.machine.nproc} CPUs`);
-  if (options.build) {
+  if (options.build && options.appDir === ROOT) {
     log('npx nest build');
     execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
@@ -292,9 +297,22 @@ async function main(): Promise<void> {
   for (const name of ['service', 'baseline']) {
     fs.rmSync(path.join(WORK_DIR, 'profile', `cpu-${name}`), { recursive: true, force: true });
   }
-  const service = await startService({ databaseUrl: pg.urlOf(pg.database), cpuProfileDir: profileDir('service') });
+  const service = await startService({
+    ...bench.serviceOptions,
+    databaseUrl: pg.urlOf(pg.database),
+    cpuProfileDir: profileDir('service'),
+  });
   cleanups.push(() => service.stop());
-  const baseline = await startBaseline(pg.urlOf(pg.database), options.poolMax, profileDir('baseline'));
+  const baseline = options.baselineApp
+    ? {
+        ...(await startService({
+          appDir: options.baselineApp,
+          databaseUrl: pg.urlOf(pg.database),
+          cpuProfileDir: profileDir('baseline'),
+        })),
+        name: 'baseline' as const,
+      }
+    : await startBaseline(pg.urlOf(pg.database), options.poolMax, profileDir('baseline'));
   cleanups.push(() => baseline.stop());
   report.startup.baselineMs.push(baseline.readyMs);
   report.rssIdleMiB = { service: rssBytes(service.pid) / 2 ** 20, baseline: rssBytes(baseline.pid) / 2 ** 20 };

@@ -29,6 +29,12 @@ export interface BenchOptions {
   profile: boolean;
   /** Where RESULTS.md and results.json go. */
   outDir: string;
+  /** Folder whose dist/main.js is the service (another checkout, to compare a variant). */
+  appDir: string;
+  /** Extra environment for the service. */
+  serviceEnv: Record<string, string>;
+  /** Another service build in the baseline's place (before/after comparisons), instead of baseline-server.ts. */
+  baselineApp?: string;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -47,6 +53,9 @@ const USAGE = `npm run bench -- [options]
   --no-scale            skip the scale step
   --profile             run the service under node --cpu-prof; summary in the output folder
   --no-build            do not run nest build first
+  --app DIR             run DIR/dist/main.js as the service (a variant to compare; no build)
+  --baseline-app DIR    run DIR/dist/main.js in the baseline's place (compare two builds)
+  --service-env K=V     extra environment for the service (repeatable)
   --out DIR             output folder (default bench/; bench/.work/smoke for --smoke)
   --smoke               seconds-long run: 300 rows, 1 short round, no million rows
 Env: DATABASE_URL to use that server (its database name must contain "bench").`;
@@ -71,6 +80,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     endpoints: [...ENDPOINTS],
     build: true,
     profile: false,
+    appDir: root,
+    serviceEnv: {},
     outDir: smoke ? path.join(root, 'bench', '.work', 'smoke') : path.join(root, 'bench'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -138,6 +149,18 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
       case '--no-build':
         o.build = false;
         break;
+      case '--app':
+        o.appDir = path.resolve(value());
+        break;
+      case '--baseline-app':
+        o.baselineApp = path.resolve(value());
+        break;
+      case '--service-env': {
+        const [key, ...rest] = value().split('=');
+        if (!key || !rest.length) throw new Error(`--service-env takes KEY=VALUE\n${USAGE}`);
+        o.serviceEnv[key] = rest.join('=');
+        break;
+      }
       case '--out':
         o.outDir = path.resolve(value());
         break;

@@ -191,9 +191,14 @@ export function renderMarkdown(report: BenchReport): string {
     `- Commit: ${report.commit}; started ${report.startedAt}, finished ${report.finishedAt ?? 'n/a'}`,
     `- Machine: ${report.machine.nproc} CPUs (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB RAM, ${report.machine.kernel}, Node ${report.machine.node}`,
     `- Load average (1/5/15 min): ${report.loadAverage.start.join(' / ')} at start, ${report.loadAverage.end?.join(' / ') ?? 'n/a'} at end (the machine is shared)`,
+    `- Baseline: ${o.baselineApp ? `**another service build**, \`node ${o.baselineApp}/dist/main.js\`` : '`bench/baseline-server.ts` (node:http + pg)'}`,
     `- Database: ${report.postgres}; ${count(o.rows)} books seeded; pool of ${o.poolMax} connections on both servers`,
     `- Load: autocannon, ${o.connections} connections, ${o.rounds} interleaved round(s) of ${o.durationS} s per endpoint and server after a ${o.warmupS} s warm-up; equal-load runs of ${o.fixedDurationS} s at ${o.fixedFraction}x the slower server's warm-up rate`,
-    `- Service: \`node dist/main.js\`, NODE_ENV=production, DB_SCHEMA_MODE=migrate, THROTTLE_ENABLED=false, LOG_LEVEL=warn${o.profile ? ', under --cpu-prof (slower)' : ''}`,
+    `- Service: \`node ${o.appDir === process.cwd() ? '' : `${o.appDir}/`}dist/main.js\`${Object.entries(o.serviceEnv)
+      .map(([k, v]) => ` ${k}=${v}`)
+      .join(
+        '',
+      )}, NODE_ENV=production, DB_SCHEMA_MODE=migrate, THROTTLE_ENABLED=false, LOG_LEVEL=warn${o.profile ? ', under --cpu-prof (slower)' : ''}`,
     '',
     '## Targets',
     '',

@@ -19,6 +19,8 @@ export interface RunningServer {
 
 export interface ServiceOptions {
   databaseUrl: URL;
+  /** The checkout whose dist/main.js runs (default: this one). */
+  appDir?: string;
   /** Directory for `node --cpu-prof` output; no profiling when unset. */
   cpuProfileDir?: string;
   extraEnv?: Record<string, string>;
@@ -27,7 +29,7 @@ export interface ServiceOptions {
 /** The built service as production runs it: `node dist/main.js`. */
 export async function startService(options: ServiceOptions): Promise<RunningServer> {
   const port = await freePort();
-  const args = [path.join(ROOT, 'dist', 'main.js')];
+  const args = [path.join(options.appDir ?? ROOT, 'dist', 'main.js')];
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   return launch('service', args, port, {
     NODE_ENV: 'production',
