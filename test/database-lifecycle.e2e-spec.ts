@@ -8,6 +8,7 @@ import { createDatabaseIfMissing } from '../src/database/create-database';
 import { InvalidDatabaseNameError } from '../src/database/database-name';
 import { withDatabase } from '../src/database/database-url';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from './helpers/free-port';
 import { spawnApp } from './helpers/spawn-app';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -110,14 +111,7 @@ describe('DatabaseModule lifecycle', () => {
     );
     expect(unique).toHaveLength(1);
     // Every instance serves from the same schema.
-    await Promise.all(
-      apps.map((app, i) =>
-        request(app.baseUrl)
-          .post('/books')
-          .send(book(isbn13(i)))
-          .expect(201),
-      ),
-    );
+    await Promise.all(apps.map((app) => request(app.baseUrl).post('/books').send(book(uniqueIsbn13())).expect(201)));
   });
 
   it('fails fast on a wrong password: non-zero exit in under 2 s, one line, password nowhere', async () => {
@@ -181,12 +175,7 @@ describe('DatabaseModule lifecycle', () => {
     const applicationName = `bookapi-close-${randomBytes(4).toString('hex')}`;
     const app = await start(db.url, { DB_APPLICATION_NAME: applicationName, DB_POOL_MAX: '4' });
     await Promise.all(
-      Array.from({ length: 4 }, (_, i) =>
-        request(app.baseUrl)
-          .post('/books')
-          .send(book(isbn13(i)))
-          .expect(201),
-      ),
+      Array.from({ length: 4 }, () => request(app.baseUrl).post('/books').send(book(uniqueIsbn13())).expect(201)),
     );
     const sessions = () =>
       query<{ n: string }>(adminUrl(), 'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE $1', [
@@ -198,11 +187,3 @@ describe('DatabaseModule lifecycle', () => {
     await expect(sessions()).resolves.toBe(0);
   });
 });
-
-/** A valid ISBN-13 for a small number. */
-function isbn13(n: number): string {
-  const body = `978${String(n).padStart(9, '0')}`;
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(body[i]) * (i % 2 ? 3 : 1);
-  return body + ((10 - (sum % 10)) % 10);
-}

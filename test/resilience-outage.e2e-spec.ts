@@ -1,4 +1,5 @@
 import request, { Response } from 'supertest';
+import { uniqueIsbn13 } from './factories/book.factory';
 import { PgCluster } from './helpers/pg-cluster';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 import { query } from './helpers/test-database';
@@ -7,14 +8,7 @@ const APP_NAME = 'bookapi-outage-test';
 const ANSWER_WITHIN_MS = 2000;
 const RECOVER_WITHIN_MS = 5000;
 
-let sequence = Math.floor(Math.random() * 1e8);
-function isbn13(): string {
-  sequence = (sequence + 1) % 1e9;
-  const first12 = '978' + String(sequence).padStart(9, '0');
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return first12 + String((10 - (sum % 10)) % 10);
-}
+const isbn13 = uniqueIsbn13;
 
 const book = () => ({ title: 'Outage', author: 'Resilience', isbn: isbn13(), publishedYear: 2001 });
 

@@ -1,3 +1,4 @@
+import { isbn13Of } from './factories/book.factory';
 import { PgCluster } from './helpers/pg-cluster';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 import { query } from './helpers/test-database';
@@ -7,12 +8,7 @@ const RESTARTS = 4;
 /** Acknowledged writes to wait for before the first restart and after each one. */
 const PROGRESS = 15;
 
-function isbn13(n: number): string {
-  const first12 = '979' + String(n).padStart(9, '0');
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return first12 + String((10 - (sum % 10)) % 10);
-}
+const isbn13 = (n: number) => isbn13Of('979', n);
 
 interface Tally {
   acknowledged: Map<string, string>;

@@ -4,18 +4,12 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from './helpers/free-port';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 
-let sequence = Math.floor(Math.random() * 1e8);
-function isbn13(): string {
-  sequence = (sequence + 1) % 1e9;
-  const first12 = '978' + String(sequence).padStart(9, '0');
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return first12 + String((10 - (sum % 10)) % 10);
-}
+const isbn13 = uniqueIsbn13;
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -26,8 +26,17 @@ function isValidIsbn10(isbn: string): boolean {
   return sum % 11 === 0;
 }
 
-function isbn13CheckDigit(first12: string): string {
+/** Check digit of an ISBN-13 from its first 12 digits. */
+export function isbn13CheckDigit(first12: string): string {
   let sum = 0;
   for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
   return String((10 - (sum % 10)) % 10);
+}
+
+/** Check digit of an ISBN-10 from its first 9 digits ('X' stands for 10). */
+export function isbn10CheckDigit(first9: string): string {
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += Number(first9[i]) * (10 - i);
+  const check = (11 - (sum % 11)) % 11;
+  return check === 10 ? 'X' : String(check);
 }

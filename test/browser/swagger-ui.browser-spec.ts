@@ -2,19 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Browser, chromium, Locator, Page } from 'playwright-core';
+import { uniqueIsbn13 } from '../factories/book.factory';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createTestDatabase, query, TestDatabase } from '../helpers/test-database';
 
 /** Debian's Chromium (apt-get install chromium); CHROMIUM_PATH overrides it. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(__dirname, '../../test-output/browser');
-
-/** A valid ISBN-13 no other run will use: random digits plus the checksum. */
-function randomIsbn13(): string {
-  const body = '979' + String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
-  const sum = [...body].reduce((acc, digit, i) => acc + Number(digit) * (i % 2 === 0 ? 1 : 3), 0);
-  return body + String((10 - (sum % 10)) % 10);
-}
 
 /**
  * A person exploring the API: Swagger UI in a real Chromium against the running service,
@@ -26,7 +20,7 @@ describe('Swagger UI in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
-  const book = { title: `Browser Test ${randomUUID().slice(0, 8)}`, author: 'Ada Lovelace', isbn: randomIsbn13() };
+  const book = { title: `Browser Test ${randomUUID().slice(0, 8)}`, author: 'Ada Lovelace', isbn: uniqueIsbn13() };
 
   beforeAll(async () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { isbn10CheckDigit, isbn13CheckDigit } from '../../src/books/isbn';
 
 /** The part of an OpenAPI 3.0 schema object (already dereferenced) the generators understand. */
 export interface Schema {
@@ -108,19 +109,6 @@ export function validString(min: number, max: number): fc.Arbitrary<string> {
       { weight: 1, arbitrary: text(Math.max(min, 1), Math.max(min, 1)) },
     )
     .filter((value) => isTrimmed(value) && !value.includes('\0') && codePoints(value) >= min);
-}
-
-function isbn13CheckDigit(first12: string): string {
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return String((10 - (sum % 10)) % 10);
-}
-
-function isbn10CheckDigit(first9: string): string {
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(first9[i]) * (10 - i);
-  const check = (11 - (sum % 11)) % 11;
-  return check === 10 ? 'X' : String(check);
 }
 
 /** ISBN-13 as the server stores it. */

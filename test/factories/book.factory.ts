@@ -1,3 +1,4 @@
+import { isbn10CheckDigit, isbn13CheckDigit } from '../../src/books/isbn';
 import { query } from '../helpers/test-database';
 
 /** What POST /books accepts. */
@@ -27,23 +28,16 @@ export interface BookRow {
 // Random start so ISBNs from one suite never look like another's in a shared log.
 let sequence = Math.floor(Math.random() * 1e8);
 
-function isbn13CheckDigit(first12: string): string {
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return String((10 - (sum % 10)) % 10);
-}
-
-function isbn10CheckDigit(first9: string): string {
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(first9[i]) * (10 - i);
-  const check = (11 - (sum % 11)) % 11;
-  return check === 10 ? 'X' : String(check);
-}
-
 /** The 9 digits shared by an ISBN-10 and its ISBN-13 (978 prefix). */
 function nextBody(): string {
   sequence = (sequence + 1) % 1e9;
   return String(sequence).padStart(9, '0');
+}
+
+/** The valid ISBN-13 numbered `serial` under a prefix: the same every run. */
+export function isbn13Of(prefix: '978' | '979', serial: number): string {
+  const first12 = prefix + String(serial).padStart(9, '0');
+  return first12 + isbn13CheckDigit(first12);
 }
 
 /** A fresh, valid ISBN-13 (digits only). */
