@@ -294,7 +294,7 @@ async function main(): Promise<void> {
 
   const profileDir = (name: string) => (options.profile ? path.join(WORK_DIR, 'profile', `cpu-${name}`) : undefined);
   // Old profiles would be mistaken for this run's.
-  for (const name of ['service', 'baseline']) {
+  for (const name of options.profile ? ['service', 'baseline'] : []) {
     fs.rmSync(path.join(WORK_DIR, 'profile', `cpu-${name}`), { recursive: true, force: true });
   }
   const service = await startService({
