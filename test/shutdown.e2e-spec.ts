@@ -179,6 +179,34 @@ describe('graceful shutdown', () => {
     await expect(query(db.url, 'SELECT 1 FROM books WHERE isbn = $1', [isbn])).resolves.toEqual([]);
   });
 
+  it('does not wait for a client that hung up: its request no longer holds shutdown to the deadline', async () => {
+    const name = 'bookapi-shutdown-hangup';
+    const app = await launch({
+      DATABASE_URL: db.url.toString(),
+      DB_APPLICATION_NAME: name,
+      SHUTDOWN_TIMEOUT_MS: '20000',
+    });
+    const holder = await hold(db.url);
+    const client = new AbortController();
+    const abandoned = fetch(`${app.baseUrl!}/books`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Abandoned', author: 'Shutdown', isbn: isbn13(), publishedYear: 2024 }),
+      signal: client.signal,
+    }).catch((error: Error) => error.name);
+    await until('the INSERT waits on the lock', async () => (await waitingOnLock(db.adminUrl, name)) === 1);
+    client.abort();
+    await expect(abandoned).resolves.toBe('AbortError');
+    // The handler finishes (its answer goes nowhere); the request must not count as in flight after that.
+    await holder.query('ROLLBACK');
+    await until('the INSERT is done', async () => (await waitingOnLock(db.adminUrl, name)) === 0);
+
+    const signalled = Date.now();
+    app.proc.kill('SIGTERM');
+    await expect(app.exited).resolves.toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5000);
+  });
+
   it('gives up at SHUTDOWN_TIMEOUT_MS with exit code 1 when a request does not finish', async () => {
     const name = 'bookapi-shutdown-deadline';
     const app = await launch({

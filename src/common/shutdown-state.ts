@@ -36,21 +36,16 @@ export class ShutdownState implements BeforeApplicationShutdown {
       this.inFlight.delete(request.raw);
       if (this.inFlight.size === 0) this.onIdle?.();
     };
-    fastify.addHook('onRequest', (request, _reply, done) => {
+    fastify.addHook('onRequest', (request, reply, done) => {
       this.inFlight.add(request.raw);
+      // 'close' fires once the response is sent or the client has gone, whichever comes first;
+      // onResponse alone misses a client that hangs up, which would hold shutdown to its deadline.
+      reply.raw.once('close', () => finished(request));
       done();
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {
       if (this.draining) void reply.header('Connection', 'close');
       done(null, payload);
-    });
-    fastify.addHook('onResponse', (request, _reply, done) => {
-      finished(request);
-      done();
-    });
-    fastify.addHook('onRequestAbort', (request, done) => {
-      finished(request);
-      done();
     });
   }
 
