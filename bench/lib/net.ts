@@ -1,18 +1,7 @@
 import * as http from 'node:http';
-import * as net from 'node:net';
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The same helper the end-to-end tests use. */
+export { freePort } from '../../test/helpers/free-port';
 
 export interface SimpleResponse {
   status: number;
