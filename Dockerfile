@@ -2,7 +2,7 @@
 # bookapi: compile with dev dependencies, run with production ones only.
 #   docker build -t bookapi .      (docker-compose.yml builds and runs it next to PostgreSQL)
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only (embedded-postgres included: it is a runtime dependency).
 FROM ${NODE_IMAGE} AS deps

@@ -1,5 +1,5 @@
 import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { Book } from '../books/entities/book.entity';
 import type { DatabaseConfig } from '../config/database.config';
 import { watchedClientClass } from './connection-watchdog';
@@ -19,7 +19,7 @@ export function buildDataSourceOptions(
   config: DatabaseConfig,
   url: URL,
   logger?: TypeOrmLogger,
-): PostgresConnectionOptions {
+): PostgresDataSourceOptions {
   const logging: LoggerOptions = config.logging ? 'all' : ['error', 'warn', 'migration'];
   return {
     type: 'postgres',
