@@ -3,10 +3,12 @@
  * node:http and pg only. Same SQL and JSON shapes as the service, minimal checks, no
  * framework. Run by the harness (transpiled to bench/.work/), never by the app.
  *
- * Env: DATABASE_URL, PORT, HOST (127.0.0.1), DB_POOL_MAX (10).
+ * Env: DATABASE_URL, PORT, HOST (127.0.0.1), DB_POOL_MAX (10), BASELINE_WRITES (`transaction`:
+ * each write is BEGIN … COMMIT on one connection, the same SQL work as the service; `autocommit`:
+ * each write is one statement, to price the transaction itself).
  */
 import * as http from 'node:http';
-import { DatabaseError, Pool } from 'pg';
+import { DatabaseError, Pool, PoolClient } from 'pg';
 import { BOOK_COLUMNS, COUNT_CAP, LIST_SQL } from './lib/sql';
 
 const pool = new Pool({
@@ -16,6 +18,27 @@ const pool = new Pool({
 });
 // A backend killed under us must not crash the process.
 pool.on('error', () => undefined);
+
+const IN_TRANSACTION = process.env.BASELINE_WRITES !== 'autocommit';
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** A write's statements: in one transaction on one connection (as the service does), or autocommit. */
+async function write<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+  if (!IN_TRANSACTION) return work(pool);
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -120,10 +143,12 @@ async function createBook(req: http.IncomingMessage, res: http.ServerResponse): 
     throw new HttpError(400, 'title, author and a 13-digit isbn are required');
   }
   if (!Number.isInteger(publishedYear)) throw new HttpError(400, 'publishedYear must be an integer');
-  const { rows } = await pool.query<Book>(
-    `INSERT INTO books (title, author, isbn, published_year, page_count, summary, version)
-     VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING ${BOOK_COLUMNS}`,
-    [title.trim(), author.trim(), isbn, publishedYear, pageCount ?? null, summary ?? null],
+  const { rows } = await write((db) =>
+    db.query<Book>(
+      `INSERT INTO books (title, author, isbn, published_year, page_count, summary, version)
+       VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING ${BOOK_COLUMNS}`,
+      [title.trim(), author.trim(), isbn, publishedYear, pageCount ?? null, summary ?? null],
+    ),
   );
   send(res, 201, rows[0], { location: `/books/${rows[0].id}`, etag: etag(rows[0]) });
 }
@@ -141,25 +166,27 @@ async function updateBook(id: string, req: http.IncomingMessage, res: http.Serve
     sets.push(`${column} = $${params.length}`);
   }
   if (!sets.length) throw new HttpError(400, 'the body must set at least one field');
-  const { rows } = await pool.query<Book>(
-    `UPDATE books SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-     WHERE id = $1 AND version = $2 RETURNING ${BOOK_COLUMNS}`,
-    params,
-  );
-  if (rows[0]) {
-    send(res, 200, rows[0], { etag: etag(rows[0]) });
-    return;
-  }
-  const exists = await pool.query('SELECT 1 FROM books WHERE id = $1', [id]);
-  throw exists.rowCount ? new HttpError(412, 'stale ETag') : new HttpError(404, `No book has id ${id}`);
+  const book = await write(async (db) => {
+    const { rows } = await db.query<Book>(
+      `UPDATE books SET ${sets.join(', ')}, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $2 RETURNING ${BOOK_COLUMNS}`,
+      params,
+    );
+    if (rows[0]) return rows[0];
+    const exists = await db.query('SELECT 1 FROM books WHERE id = $1', [id]);
+    throw exists.rowCount ? new HttpError(412, 'stale ETag') : new HttpError(404, `No book has id ${id}`);
+  });
+  send(res, 200, book, { etag: etag(book) });
 }
 
 async function deleteBook(id: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   requireId(id);
   const ifMatch = /^"(\d{1,9})"$/.exec(req.headers['if-match'] ?? '');
-  const result = ifMatch
-    ? await pool.query('DELETE FROM books WHERE id = $1 AND version = $2', [id, Number(ifMatch[1])])
-    : await pool.query('DELETE FROM books WHERE id = $1', [id]);
+  const result = await write((db) =>
+    ifMatch
+      ? db.query('DELETE FROM books WHERE id = $1 AND version = $2', [id, Number(ifMatch[1])])
+      : db.query('DELETE FROM books WHERE id = $1', [id]),
+  );
   if (!result.rowCount) throw new HttpError(404, `No book has id ${id}`);
   send(res, 204);
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from 'pg';
-import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor } from './lib/load';
+import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor, WRITE_ENDPOINTS } from './lib/load';
 import { encodeCursor } from '../src/books/book-cursor';
 import { BenchOptions, parseOptions } from './lib/options';
 import { BenchPostgres, dropDatabase, startPostgres, withClient } from './lib/postgres';
@@ -15,6 +15,7 @@ import { loadAverage, machineInfo, rssBytes } from './lib/proc';
 import { newestProfile, summariseProfile } from './lib/profile';
 import { BenchReport, evaluateTargets, fmt, renderMarkdown, ScaleCase } from './lib/report';
 import { authorOf, insertBooks, RARE_BOOKS, RARE_SURNAME, titleOf } from './lib/seed';
+import { nodeFlags } from '../src/lib/node-flags';
 import { ROOT, RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
 
 const started = Date.now();
@@ -61,8 +62,8 @@ class Bench {
   ) {}
 
   /** Which build runs as the service, with what extra environment. */
-  get serviceOptions(): { appDir: string; extraEnv: Record<string, string> } {
-    return { appDir: this.options.appDir, extraEnv: this.options.serviceEnv };
+  get serviceOptions(): { appDir: string; extraEnv: Record<string, string>; nodeFlags?: string[] } {
+    return { appDir: this.options.appDir, extraEnv: this.options.serviceEnv, nodeFlags: this.options.nodeFlags };
   }
 
   private get mainUrl(): URL {
@@ -101,14 +102,22 @@ class Bench {
     );
   }
 
-  async loadRounds(service: RunningServer, baseline: RunningServer): Promise<void> {
+  /**
+   * `autocommit`, when given, joins the max-rate runs of the write endpoints only: reads are the
+   * same SQL in both baselines, so it prices the transaction and nothing else.
+   */
+  async loadRounds(service: RunningServer, baseline: RunningServer, autocommit?: RunningServer): Promise<void> {
     const o = this.options;
+    const maxRunners = (endpoint: Endpoint, order: RunningServer[]) =>
+      autocommit && WRITE_ENDPOINTS.includes(endpoint) ? [...order, autocommit] : order;
     await this.loadBooks();
     const fixedRate = new Map<Endpoint, number>();
     log(`warm-up: ${o.warmupS} s per endpoint and server`);
     for (const endpoint of o.endpoints) {
       const warm = [];
-      for (const server of [service, baseline]) warm.push(await this.run(server, endpoint, 'max', 0, o.warmupS));
+      for (const server of maxRunners(endpoint, [service, baseline])) {
+        warm.push(await this.run(server, endpoint, 'max', 0, o.warmupS));
+      }
       fixedRate.set(endpoint, Math.max(1, Math.round(o.fixedFraction * Math.min(...warm.map((m) => m.rps)))));
     }
     await this.endRound();
@@ -116,7 +125,7 @@ class Bench {
       // Alternate who goes first, so drift on a shared machine does not favour one side.
       const order = round % 2 ? [service, baseline] : [baseline, service];
       for (const endpoint of o.endpoints) {
-        for (const server of order) await this.run(server, endpoint, 'max', round, o.durationS);
+        for (const server of maxRunners(endpoint, order)) await this.run(server, endpoint, 'max', round, o.durationS);
         for (const server of order) {
           await this.run(server, endpoint, 'fixed', round, o.fixedDurationS, fixedRate.get(endpoint));
         }
@@ -262,6 +271,9 @@ class Bench {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv, ROOT);
+  // Recorded in the report: the flags each side actually ran with.
+  options.nodeFlags ??= nodeFlags(options.appDir);
+  if (options.baselineApp) options.baselineNodeFlags ??= nodeFlags(options.baselineApp);
   if (options.profile && !argv.some((a) => a.startsWith('--out'))) options.outDir = path.join(WORK_DIR, 'profile');
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
@@ -307,17 +319,24 @@ async function main(): Promise<void> {
     ? {
         ...(await startService({
           appDir: options.baselineApp,
+          extraEnv: options.baselineEnv,
+          nodeFlags: options.baselineNodeFlags,
           databaseUrl: pg.urlOf(pg.database),
           cpuProfileDir: profileDir('baseline'),
         })),
         name: 'baseline' as const,
       }
-    : await startBaseline(pg.urlOf(pg.database), options.poolMax, profileDir('baseline'));
+    : await startBaseline(pg.urlOf(pg.database), options.poolMax, 'transaction', profileDir('baseline'));
   cleanups.push(() => baseline.stop());
+  const autocommit =
+    options.baselineApp || !options.load || !options.endpoints.some((e) => WRITE_ENDPOINTS.includes(e))
+      ? undefined
+      : await startBaseline(pg.urlOf(pg.database), options.poolMax, 'autocommit');
+  if (autocommit) cleanups.push(() => autocommit.stop());
   report.startup.baselineMs.push(baseline.readyMs);
   report.rssIdleMiB = { service: rssBytes(service.pid) / 2 ** 20, baseline: rssBytes(baseline.pid) / 2 ** 20 };
 
-  if (options.load) await bench.loadRounds(service, baseline);
+  if (options.load) await bench.loadRounds(service, baseline, autocommit);
   if (options.scale) await bench.scale(service);
 
   await cleanUp();

@@ -5,6 +5,7 @@ import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildAppConfig } from '../src/config/app.config';
 import { buildDatabaseConfig } from '../src/config/database.config';
+import { nodeFlags } from '../src/lib/node-flags';
 import { freePort } from './helpers/free-port';
 import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';
@@ -166,7 +167,9 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     const final = stages.at(-1)!;
     const cmd = final.filter((i) => i.keyword === 'CMD');
     expect(cmd).toHaveLength(1);
-    expect(JSON.parse(cmd[0].args)).toEqual(['node', 'dist/main.js']);
+    // The heap flags are the ones npm start runs with (package.json config.nodeFlags).
+    expect(JSON.parse(cmd[0].args)).toEqual(['node', ...nodeFlags(ROOT), 'dist/main.js']);
+    expect(nodeFlags(ROOT).join(' ')).toMatch(/--max-old-space-size=\d+/);
     expect(final.some((i) => i.keyword === 'ENTRYPOINT')).toBe(false);
     expect(final.filter((i) => i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
     // The image is built the way CI builds: npm ci, then nest build into dist/.
@@ -177,6 +180,22 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(runs.some((r) => /^npm ci\b/.test(r))).toBe(true);
     expect(runs.some((r) => /\bnest build\b/.test(r))).toBe(true);
     expect(fs.existsSync(MAIN_JS)).toBe(true);
+  });
+
+  it('builds and runs on Node 24 LTS, the line package.json supports', () => {
+    const text = read('Dockerfile');
+    const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1];
+    expect(image).toMatch(/^node:24-bookworm-slim$/);
+    // Every stage starts from that image, so the build and the runtime use the same Node.
+    const froms = text.match(/^FROM .*$/gm) ?? [];
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(froms.filter((line) => !line.startsWith('FROM ${NODE_IMAGE} AS'))).toEqual([]);
+    const pkg = JSON.parse(read('package.json')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.engines.node).toMatch(/^>=24\./);
+    expect(pkg.devDependencies.node).toMatch(/^\^?24\./);
   });
 
   it('sends the build only what it copies, and no local secrets or data', () => {

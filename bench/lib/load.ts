@@ -5,6 +5,8 @@ import type { RunningServer } from './servers';
 
 export const ENDPOINTS = ['get-id', 'list', 'create', 'update', 'delete'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
+/** The endpoints whose service path runs a transaction (TransactionRunner). */
+export const WRITE_ENDPOINTS: readonly Endpoint[] = ['create', 'update', 'delete'];
 
 export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   'get-id': 'GET /books/:id',

@@ -35,6 +35,11 @@ export interface BenchOptions {
   serviceEnv: Record<string, string>;
   /** Another service build in the baseline's place (before/after comparisons), instead of baseline-server.ts. */
   baselineApp?: string;
+  /** Extra environment for --baseline-app. */
+  baselineEnv: Record<string, string>;
+  /** Node flags for the service / --baseline-app instead of their package.json `config.nodeFlags`. */
+  nodeFlags?: string[];
+  baselineNodeFlags?: string[];
 }
 
 const USAGE = `npm run bench -- [options]
@@ -56,6 +61,10 @@ const USAGE = `npm run bench -- [options]
   --app DIR             run DIR/dist/main.js as the service (a variant to compare; no build)
   --baseline-app DIR    run DIR/dist/main.js in the baseline's place (compare two builds)
   --service-env K=V     extra environment for the service (repeatable)
+  --baseline-env K=V    extra environment for --baseline-app (repeatable)
+  --node-flags "F"      node flags for the service instead of package.json config.nodeFlags ('' for none)
+  --baseline-node-flags "F"  the same for --baseline-app: --baseline-app . --baseline-node-flags ''
+                        prices the heap flags in interleaved rounds
   --out DIR             output folder (default bench/; bench/.work/smoke for --smoke)
   --smoke               seconds-long run: 300 rows, 1 short round, no million rows
 Env: DATABASE_URL to use that server (its database name must contain "bench").`;
@@ -82,6 +91,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     profile: false,
     appDir: root,
     serviceEnv: {},
+    baselineEnv: {},
     outDir: smoke ? path.join(root, 'bench', '.work', 'smoke') : path.join(root, 'bench'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -155,12 +165,19 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
       case '--baseline-app':
         o.baselineApp = path.resolve(value());
         break;
-      case '--service-env': {
+      case '--service-env':
+      case '--baseline-env': {
         const [key, ...rest] = value().split('=');
-        if (!key || !rest.length) throw new Error(`--service-env takes KEY=VALUE\n${USAGE}`);
-        o.serviceEnv[key] = rest.join('=');
+        if (!key || !rest.length) throw new Error(`${flag} takes KEY=VALUE\n${USAGE}`);
+        (flag === '--service-env' ? o.serviceEnv : o.baselineEnv)[key] = rest.join('=');
         break;
       }
+      case '--node-flags':
+        o.nodeFlags = value().split(/\s+/).filter(Boolean);
+        break;
+      case '--baseline-node-flags':
+        o.baselineNodeFlags = value().split(/\s+/).filter(Boolean);
+        break;
       case '--out':
         o.outDir = path.resolve(value());
         break;

@@ -2,13 +2,15 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { nodeFlags } from '../../src/lib/node-flags';
 import { freePort, request } from './net';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const WORK_DIR = path.join(ROOT, 'bench', '.work');
 
 export interface RunningServer {
-  name: 'service' | 'baseline';
+  /** `baseline` does the service's SQL work (writes in BEGIN … COMMIT); `baseline-autocommit` writes without. */
+  name: 'service' | 'baseline' | 'baseline-autocommit';
   pid: number;
   baseUrl: string;
   /** Milliseconds from spawn to the first 200 on /health/ready. */
@@ -24,12 +26,15 @@ export interface ServiceOptions {
   /** Directory for `node --cpu-prof` output; no profiling when unset. */
   cpuProfileDir?: string;
   extraEnv?: Record<string, string>;
+  /** Node flags before dist/main.js (default: that checkout's package.json `config.nodeFlags`). */
+  nodeFlags?: string[];
 }
 
-/** The built service as production runs it: `node dist/main.js`. */
+/** The built service as production runs it: `node <heap flags> dist/main.js`. */
 export async function startService(options: ServiceOptions): Promise<RunningServer> {
   const port = await freePort();
-  const args = [path.join(options.appDir ?? ROOT, 'dist', 'main.js')];
+  const appDir = options.appDir ?? ROOT;
+  const args = [...(options.nodeFlags ?? nodeFlags(appDir)), path.join(appDir, 'dist', 'main.js')];
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   return launch('service', args, port, {
     NODE_ENV: 'production',
@@ -47,16 +52,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 }
 
 /** The node:http + pg baseline, transpiled once into bench/.work so it runs on plain node. */
-export async function startBaseline(databaseUrl: URL, poolMax: number, cpuProfileDir?: string): Promise<RunningServer> {
+export async function startBaseline(
+  databaseUrl: URL,
+  poolMax: number,
+  writes: 'transaction' | 'autocommit',
+  cpuProfileDir?: string,
+): Promise<RunningServer> {
   const port = await freePort();
   const args = [transpileBaseline()];
   if (cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
-  return launch('baseline', args, port, {
+  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
     DATABASE_URL: databaseUrl.toString(),
     DB_POOL_MAX: String(poolMax),
+    BASELINE_WRITES: writes,
   });
 }
 

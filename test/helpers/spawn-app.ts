@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { nodeFlags } from '../../src/lib/node-flags';
 
 export interface SpawnedApp {
   proc: ChildProcess;
@@ -11,15 +12,16 @@ export interface SpawnedApp {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export const MAIN_JS = path.resolve(__dirname, '../../dist/main.js');
+const ROOT = path.resolve(__dirname, '../..');
+export const MAIN_JS = path.join(ROOT, 'dist/main.js');
 
 /**
- * Runs the built service (`node dist/main.js`, as `npm run start:prod` does) with exactly
+ * Runs the built service (`node <heap flags> dist/main.js`, as `npm run start:prod` does) with exactly
  * the given environment plus PATH/HOME. Built by `pretest` (npm run build).
  */
 export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): SpawnedApp {
-  const proc = spawn(process.execPath, [MAIN_JS], {
-    cwd: options.cwd ?? path.resolve(__dirname, '../..'),
+  const proc = spawn(process.execPath, [...nodeFlags(ROOT), MAIN_JS], {
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
