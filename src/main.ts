@@ -7,8 +7,9 @@ import { configureApp, createFastifyAdapter } from './app.setup';
 import { AppLogger } from './common/app-logger';
 import { ShutdownState } from './common/shutdown-state';
 import { buildAppConfig } from './config/app.config';
-import { StartupError } from './config/config.exception';
+import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
+import { describeError } from './lib/describe-error';
 
 async function bootstrap(): Promise<void> {
   let logger: AppLogger = AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
@@ -33,7 +34,7 @@ async function bootstrap(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
     logger.log(`Listening on ${await app.getUrl()} (Swagger UI at /docs)`, 'Bootstrap');
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describe(error));
+    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describeError(error));
     logger.fatal(`Startup failed: ${message}`, 'Bootstrap');
     await app?.close().catch(() => undefined);
     process.exit(1);
@@ -62,11 +63,6 @@ function guardShutdown(timeoutMs: number, onFirstSignal: () => void): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0];
-  return String(error);
 }
 
 void bootstrap();

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { createDatabaseIfMissing } from '../src/database/create-database';
 import { InvalidDatabaseNameError } from '../src/database/database-name';
-import { withDatabase } from '../src/database/database-url';
+import { withDatabase } from '../src/lib/url';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
 import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from './helpers/free-port';

@@ -11,7 +11,7 @@ import { adminUrl, createTestDatabase, query, TestDatabase } from './helpers/tes
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const ROOT = path.resolve(__dirname, '..');
-const DB_PREPARE_JS = path.join(ROOT, 'dist/database/db-prepare.js');
+const DB_PREPARE_JS = path.join(ROOT, 'dist/cli/db-prepare.js');
 const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name).sort();
 
 /** Runs an npm script of this package (the TypeORM CLI through ts-node) against `url`. */
@@ -52,7 +52,7 @@ interface Exit {
   output: string;
 }
 
-/** `node dist/database/db-prepare.js` with exactly `env` (plus PATH/HOME), from a folder with no .env. */
+/** `node dist/cli/db-prepare.js` with exactly `env` (plus PATH/HOME), from a folder with no .env. */
 function dbPrepare(env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [DB_PREPARE_JS], {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/create-database';
-import { databaseNameOf, redactUrl, withDatabase } from '../../src/database/database-url';
+import { databaseNameOf, redactUrl, withDatabase } from '../../src/lib/url';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
 import { freePort } from './net';
 

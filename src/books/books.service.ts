@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import { ProblemException } from '../common/problem-details';
 import { validationProblem } from '../common/validation';
-import { constraintOf, errorCode, SqlState } from '../database/postgres-error';
+import { constraintOf, errorCode, SqlState } from '../lib/postgres-error';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { CreateBookDto } from './dto/create-book.dto';
 import { BookCursor, decodeCursor, encodeCursor, FIRST_CURSOR } from './book-cursor';

@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { DatabaseUnavailableError } from '../database/database.exception';
+import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
 import { ProblemException } from './problem-details';
 import { ProblemDetailsFilter } from './problem-details.filter';
 

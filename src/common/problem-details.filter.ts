@@ -11,9 +11,10 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
-import { DatabaseUnavailableError } from '../database/database.exception';
-import { errorCode, isConnectionLostError, SqlState } from '../database/postgres-error';
+import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
+import { errorCode, isTransientConnectionError, SqlState } from '../lib/postgres-error';
 import { ProblemDetailsDto, PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
+import { describeError } from '../lib/describe-error';
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 const RETRY_AFTER_SECONDS = '2';
@@ -64,7 +65,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         exception instanceof Error ? exception.stack : String(exception),
       );
     } else if (problem.status === 503) {
-      this.logger.warn(`${request.method} ${request.url}: ${describe(exception)} (request ${request.id})`);
+      this.logger.warn(`${request.method} ${request.url}: ${describeError(exception)} (request ${request.id})`);
     }
     const body: ProblemDetailsDto = {
       type: `/problems/${problem.slug}`,
@@ -102,7 +103,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const detail = this.clientErrorDetail(status, message) ?? (status >= 500 && status !== 503 ? INTERNAL : message);
       return { status, slug: SLUG_BY_STATUS[status] ?? `http-${status}`, detail, headers };
     }
-    if (exception instanceof DatabaseUnavailableError || isConnectionLostError(exception)) {
+    if (exception instanceof DatabaseUnavailableError || isTransientConnectionError(exception)) {
       return unavailable('The database is unavailable; retry shortly');
     }
     const code = errorCode(exception);
@@ -178,8 +179,4 @@ function statusTitle(status: number): string {
     .map((w) => w[0].toUpperCase() + w.slice(1))
     .join(' ')
     .replace('Payload Too Large', 'Content Too Large');
-}
-
-function describe(exception: unknown): string {
-  return exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
 }

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { StartupError } from '../config/config.exception';
+import { StartupError } from '../lib/startup-error';
 import { databaseConfig } from '../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
 import { createDatabaseIfMissing } from './create-database';
-import { redactUrl, scrubSecrets } from './database-url';
+import { redactUrl, scrubSecrets } from '../lib/url';
 import { DatabaseTarget } from './database-target';
 import { DatabaseStartupError } from './database.exception';
-import { errorCode, isTransientConnectionError } from './postgres-error';
+import { describePostgresError, isTransientConnectionError } from '../lib/postgres-error';
 import { retryWithBackoff } from './retry';
 
 /**
@@ -125,7 +125,7 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
       isRetryable: isTransientConnectionError,
       onRetry: (error, n, delayMs) =>
         this.logger.warn(
-          `${step}: PostgreSQL at ${redactUrl(url)} not reachable yet (${describe(error)}); attempt ${n}, next in ${delayMs} ms`,
+          `${step}: PostgreSQL at ${redactUrl(url)} not reachable yet (${describePostgresError(error)}); attempt ${n}, next in ${delayMs} ms`,
         ),
     });
   }
@@ -133,7 +133,7 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   private toStartupError(error: unknown): StartupError {
     if (error instanceof StartupError) return error;
     const where = redactUrl(this.target.url);
-    const detail = scrubSecrets(describe(error), this.target.secrets);
+    const detail = scrubSecrets(describePostgresError(error), this.target.secrets);
     if (isTransientConnectionError(error)) {
       return new DatabaseStartupError(
         `PostgreSQL at ${where} was not reachable within DB_STARTUP_DEADLINE_MS=${this.config.startupDeadlineMs} (${detail})`,
@@ -142,11 +142,4 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
     }
     return new DatabaseStartupError(`Database startup failed on ${where}: ${detail}`, { cause: error });
   }
-}
-
-function describe(error: unknown): string {
-  const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  const text = message || (error instanceof AggregateError ? error.errors.map(String).join('; ') : 'unknown error');
-  return code && !text.includes(code) ? `${code}: ${text}` : text;
 }

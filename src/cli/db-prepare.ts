@@ -10,12 +10,13 @@ import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
 import { AppLogger } from '../common/app-logger';
 import { buildAppConfig } from '../config/app.config';
-import { StartupError } from '../config/config.exception';
+import { StartupError } from '../lib/startup-error';
 import { buildDatabaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from './data-source-options';
-import { DatabaseBootstrap } from './database-bootstrap';
-import { DatabaseTarget } from './database-target';
-import { TypeOrmNestLogger } from './typeorm-logger';
+import { buildDataSourceOptions } from '../database/data-source-options';
+import { DatabaseBootstrap } from '../database/database-bootstrap';
+import { DatabaseTarget } from '../database/database-target';
+import { TypeOrmNestLogger } from '../database/typeorm-logger';
+import { describeError } from '../lib/describe-error';
 
 const CONTEXT = 'DbPrepare';
 
@@ -44,15 +45,10 @@ async function main(): Promise<number> {
     logger.log('Database prepared', CONTEXT);
     return 0;
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describe(error));
+    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describeError(error));
     logger.fatal(`db:prepare failed: ${message}`, CONTEXT);
     return 1;
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0];
-  return String(error);
 }
 
 if (require.main === module) {
