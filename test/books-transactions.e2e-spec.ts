@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { EntityManager } from 'typeorm';
-import { TransactionRunner } from '../src/database/transaction-runner';
+import { TransactionRunner } from '../src/database/runtime/transaction-runner';
 import { bookInput, bookRow, countBooks, uniqueIsbn13 } from './factories/book.factory';
 import { expectProblem } from './factories/problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';

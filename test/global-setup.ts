@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDatabaseConfig } from '../src/config/database.config';
 import { databaseNameOf, redactUrl, withDatabase } from '../src/lib/url';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { freePort } from './helpers/free-port';
 import { TEST_ENV } from './helpers/test-env';
 

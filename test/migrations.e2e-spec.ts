@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from '../src/config/database.config';
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
+import { buildDataSourceOptions, MIGRATIONS } from '../src/database/runtime/data-source-options';
 import { adminUrl, createTestDatabase, query, TestDatabase } from './helpers/test-database';
 import { startTestApp, TestApp } from './helpers/test-app';
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from './helpers/free-port';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/create-database';
+import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/lifecycle/create-database';
 import { databaseNameOf, redactUrl, withDatabase } from '../../src/lib/url';
-import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../../src/database/embedded/embedded-postgres.server';
 import { freePort } from './net';
 
 export interface BenchPostgres {

@@ -4,7 +4,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { ProblemException } from '../common/problem-details';
 import { validationProblem } from '../common/validation';
 import { constraintOf, errorCode, SqlState } from '../lib/postgres-error';
-import { TransactionRunner } from '../database/transaction-runner';
+import { TransactionRunner } from '../database/runtime/transaction-runner';
 import type { CreateBookDto } from './dto/create-book.dto';
 import { BookCursor, decodeCursor, encodeCursor, FIRST_CURSOR } from './book-cursor';
 import type { BookSortField, ListBooksQueryDto } from './dto/list-books-query.dto';

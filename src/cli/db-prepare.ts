@@ -12,10 +12,10 @@ import { AppLogger } from '../common/app-logger';
 import { buildAppConfig } from '../config/app.config';
 import { StartupError } from '../lib/startup-error';
 import { buildDatabaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from '../database/data-source-options';
-import { DatabaseBootstrap } from '../database/database-bootstrap';
-import { DatabaseTarget } from '../database/database-target';
-import { TypeOrmNestLogger } from '../database/typeorm-logger';
+import { buildDataSourceOptions } from '../database/runtime/data-source-options';
+import { DatabaseBootstrap } from '../database/lifecycle/database-bootstrap';
+import { DatabaseTarget } from '../database/lifecycle/database-target';
+import { TypeOrmNestLogger } from '../database/runtime/typeorm-logger';
 import { describeError } from '../lib/describe-error';
 
 const CONTEXT = 'DbPrepare';

@@ -2,12 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from './data-source-options';
-import { DatabaseBootstrap } from './database-bootstrap';
-import { DatabaseTarget } from './database-target';
-import { DatabaseTargetModule } from './database-target.module';
-import { TransactionRunner } from './transaction-runner';
-import { TypeOrmNestLogger } from './typeorm-logger';
+import { buildDataSourceOptions } from './runtime/data-source-options';
+import { DatabaseBootstrap } from './lifecycle/database-bootstrap';
+import { DatabaseTarget } from './lifecycle/database-target';
+import { DatabaseTargetModule } from './lifecycle/database-target.module';
+import { TransactionRunner } from './runtime/transaction-runner';
+import { TypeOrmNestLogger } from './runtime/typeorm-logger';
 
 @Global()
 @Module({

@@ -4,7 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ShutdownState } from '../common/shutdown-state';
-import { DatabaseBootstrap } from '../database/database-bootstrap';
+import { DatabaseBootstrap } from '../database/lifecycle/database-bootstrap';
 import { databaseConfig } from '../config/database.config';
 
 /** Terminus' result; a failing check is answered as problem+json by the filter, not in this shape. */

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { createDatabaseIfMissing } from '../../src/database/create-database';
+import { createDatabaseIfMissing } from '../../src/database/lifecycle/create-database';
 import { freePort } from './free-port';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { DatabaseConfig } from '../config/database.config';
-import { databaseNameOf } from '../lib/url';
-import { EmbeddedPostgresServer } from './embedded-postgres.server';
+import type { DatabaseConfig } from '../../config/database.config';
+import { databaseNameOf } from '../../lib/url';
+import { EmbeddedPostgresServer } from '../embedded/embedded-postgres.server';
 
 /** Where the service's data lives: a server named by DATABASE_URL, or the embedded one. */
 export class DatabaseTarget {

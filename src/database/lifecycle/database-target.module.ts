@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { databaseConfig } from '../config/database.config';
+import { databaseConfig } from '../../config/database.config';
 import { DatabaseTarget } from './database-target';
 
 /** Resolves where the data lives, for the DataSource factory and the bootstrap alike. */

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EmbeddedPostgresConfig } from '../config/database.config';
-import { DatabaseStartupError } from './database.exception';
+import type { EmbeddedPostgresConfig } from '../../config/database.config';
+import { DatabaseStartupError } from '../database.exception';
 
 export interface ServerLogger {
   debug(message: string): void;

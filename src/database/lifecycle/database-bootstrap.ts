@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { StartupError } from '../lib/startup-error';
-import { databaseConfig } from '../config/database.config';
+import { StartupError } from '../../lib/startup-error';
+import { databaseConfig } from '../../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
 import { createDatabaseIfMissing } from './create-database';
-import { redactUrl, scrubSecrets } from '../lib/url';
+import { redactUrl, scrubSecrets } from '../../lib/url';
 import { DatabaseTarget } from './database-target';
-import { DatabaseStartupError } from './database.exception';
-import { describePostgresError, isTransientConnectionError } from '../lib/postgres-error';
+import { DatabaseStartupError } from '../database.exception';
+import { describePostgresError, isTransientConnectionError } from '../../lib/postgres-error';
 import { retryWithBackoff } from './retry';
 
 /**

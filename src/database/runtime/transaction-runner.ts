@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
-import { errorCode, isTransientConnectionError, SqlState } from '../lib/postgres-error';
+import { DatabaseUnavailableError } from '../../lib/database-unavailable.exception';
+import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
 
 export interface TransactionOptions {
   isolation?: IsolationLevel;
