@@ -9,7 +9,7 @@ import { InvalidDatabaseNameError } from '../src/database/lifecycle/database-nam
 import { withDatabase } from '../src/lib/url';
 import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { uniqueIsbn13 } from './factories/book.factory';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../src/lib/free-port';
 import { spawnApp } from './helpers/spawn-app';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { adminUrl, createTestDatabase, query, testDatabaseName } from './helpers/test-database';

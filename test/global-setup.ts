@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { buildDatabaseConfig } from '../src/config/database.config';
 import { databaseNameOf, redactUrl, withDatabase } from '../src/lib/url';
 import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../src/lib/free-port';
 import { TEST_ENV } from './helpers/test-env';
 
 declare global {

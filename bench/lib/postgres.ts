@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/lifecycle/create-database';
 import { databaseNameOf, redactUrl, withDatabase } from '../../src/lib/url';
+import { readPostmasterPid } from '../../src/database/embedded/postmaster-pid';
 import { EmbeddedPostgresServer } from '../../src/database/embedded/embedded-postgres.server';
 import { freePort } from './net';
 
@@ -58,7 +59,7 @@ export async function startPostgres(
     adminUrl,
     database: 'bookapi_bench',
     label: `embedded PostgreSQL ${version} (temporary cluster, default settings)`,
-    postmasterPid: Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
+    postmasterPid: readPostmasterPid(dataDir),
     urlOf: (name) => server.url(name),
     stop: async () => {
       await server.stop();
