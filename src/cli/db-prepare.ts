@@ -1,21 +1,18 @@
 /**
  * `npm run db:prepare`: creates the database if it is missing, applies pending migrations and
  * exits — 0 on success, 1 with one line naming the problem. Meant for an init container or a
- * deploy step. It runs DatabaseBootstrap without HTTP, so it shares the app's retries, advisory
+ * deploy step. It runs DatabaseLifecycle without HTTP, so it shares the app's retries, advisory
  * locks and error messages; without DATABASE_URL it prepares the embedded PostgreSQL.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
-import { DataSource } from 'typeorm';
 import { AppLogger } from '../common/app-logger';
 import { buildAppConfig } from '../config/app.config';
 import { StartupError } from '../lib/startup-error';
 import { buildDatabaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from '../database/runtime/data-source-options';
-import { DatabaseBootstrap } from '../database/lifecycle/database-bootstrap';
+import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
 import { DatabaseTarget } from '../database/lifecycle/database-target';
-import { TypeOrmNestLogger } from '../database/runtime/typeorm-logger';
 import { describeError } from '../lib/describe-error';
 
 const CONTEXT = 'DbPrepare';
@@ -25,12 +22,11 @@ export async function prepareDatabase(env: Record<string, string | undefined>): 
   const config = buildDatabaseConfig({ ...env, DB_SCHEMA_MODE: 'migrate' });
   const target = new DatabaseTarget(config);
   for (const secret of target.secrets) AppLogger.addSecret(secret);
-  const dataSource = new DataSource(buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)));
-  const bootstrap = new DatabaseBootstrap(config, target, dataSource);
+  const lifecycle = new DatabaseLifecycle(config, target);
   try {
-    await bootstrap.onModuleInit();
+    await lifecycle.onModuleInit();
   } finally {
-    await bootstrap.onApplicationShutdown();
+    await lifecycle.onApplicationShutdown();
   }
 }
 

@@ -9,14 +9,20 @@ import { redactUrl, scrubSecrets } from '../../lib/url';
 import { DatabaseTarget } from './database-target';
 import { DatabaseStartupError } from '../database.exception';
 import { describePostgresError, isTransientConnectionError } from '../../lib/postgres-error';
+import { withTimeout } from '../../lib/timers';
+import { buildDataSourceOptions } from '../runtime/data-source-options';
+import { TypeOrmNestLogger } from '../runtime/typeorm-logger';
 import { retryWithBackoff } from './retry';
 
 /**
- * Owns the DataSource and the embedded server: brings them up in `onModuleInit`
- * (server, create-database, connect + ping, schema) and down in `onApplicationShutdown`.
+ * The one owner of the DataSource and of the embedded server, from creation to destruction:
+ * creates the DataSource (constructor), brings everything up in `onModuleInit` (server,
+ * create-database, connect + ping, schema) and down in `onApplicationShutdown`. The app
+ * (DatabaseModule) and `db:prepare` (src/cli) both run it.
  */
 @Injectable()
-export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
+export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  readonly dataSource: DataSource;
   private readonly logger = new Logger('Database');
   private shutdown?: Promise<void>;
   private connected = false;
@@ -24,8 +30,9 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
     private readonly target: DatabaseTarget,
-    private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.dataSource = new DataSource(buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)));
+  }
 
   async onModuleInit(): Promise<void> {
     const started = Date.now();
@@ -57,7 +64,6 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
     this.shutdown ??= (async () => {
       if (this.dataSource.isInitialized) await this.dataSource.destroy();
-      // @nestjs/typeorm's own shutdown hook may have destroyed it first.
       if (this.connected) this.logger.log('DataSource destroyed');
       const embedded = this.target.embedded;
       if (embedded) {
@@ -69,17 +75,13 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
     return this.shutdown;
   }
 
-  /** `SELECT 1` that fails after `timeoutMs` instead of waiting on a stuck server. */
+  /**
+   * `SELECT 1` that fails after `timeoutMs` instead of waiting on a stuck server. Readiness uses
+   * this rather than terminus's TypeOrmHealthIndicator.pingCheck: that one answers a failed ping
+   * with a bare "down" and drops the error, while our 503 names the cause in `detail`.
+   */
   async ping(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`ping timeout after ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.dataSource.query('SELECT 1'), timeoutMs, `ping timeout after ${timeoutMs} ms`);
   }
 
   private async initializeDataSource(): Promise<void> {
