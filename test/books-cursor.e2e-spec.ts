@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { EXACT_TOTAL_CAP } from '../src/books/books.service';
+import { EXACT_TOTAL_CAP } from '../src/books/book-sql';
 import { expectProblem } from './factories/problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 import { startTestApp, TestApp } from './helpers/test-app';
