@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiProblemResponses } from '../common/api-problem-responses';
-import { ShutdownState } from '../common/shutdown-state';
+import { ShutdownState } from '../common/shutdown/shutdown-state';
 import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
 import { databaseConfig } from '../config/database.config';
 
