@@ -97,3 +97,8 @@ export async function scalar<T>(url: URL, sql: string, params: unknown[] = []): 
     return Object.values(rows[0])[0];
   });
 }
+
+/** Fresh statistics and no dead rows, so every round starts from the same table. */
+export function vacuumBooks(url: URL): Promise<unknown> {
+  return withClient(url, (client) => client.query('VACUUM (ANALYZE) books'));
+}
