@@ -7,8 +7,8 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/database.config';
-import { buildDataSourceOptions } from './src/database/data-source-options';
-import { DatabaseTarget } from './src/database/database-target';
+import { buildDataSourceOptions } from './src/database/runtime/data-source-options';
+import { DatabaseTarget } from './src/database/lifecycle/database-target';
 
 // The same rule as AppModule's ConfigModule: .env fills in what the environment leaves unset.
 if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');

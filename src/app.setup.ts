@@ -4,8 +4,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
-import { ShutdownState } from './common/shutdown-state';
+import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
+import { ShutdownState } from './common/shutdown/shutdown-state';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 
@@ -39,21 +39,9 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    if (shutdown.isShuttingDown && !request.url.startsWith('/health/live')) {
-      void reply.status(503).header('Connection', 'close').header('Retry-After', '2').type(PROBLEM_CONTENT_TYPE).send({
-        type: '/problems/service-unavailable',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The service is shutting down; retry on another instance',
-        instance: request.url,
-        requestId: request.id,
-      });
-      return;
-    }
     done();
   });
-  // After the refusal hook: only admitted requests hold up the drain on shutdown.
-  shutdown.trackRequests(fastify);
+  installShutdownHooks(fastify, shutdown);
   fastify.addHook('onResponse', (request, reply, done) => {
     // One line per request: fields to query in JSON logs, a sentence in readable ones.
     const line = {

@@ -1,8 +1,7 @@
-import request from 'supertest';
+import { useBooksApp } from './helpers/books-app';
 import { allBookRows, bookInput, BookRow, countBooks, uniqueIsbn10 } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { expectProblem } from './helpers/expect-problem';
+import { query } from './helpers/test-database';
 
 interface BookBody {
   id: string;
@@ -12,15 +11,13 @@ interface BookBody {
 }
 
 describe('POST /books/batch: all or nothing (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
   let snapshot: BookRow[];
   let existing: BookBody;
-  const api = () => request(app.baseUrl);
+  const fixture = useBooksApp('books_batch');
+
+  const api = () => fixture.api();
 
   beforeAll(async () => {
-    db = await createTestDatabase('books_batch');
-    app = await startTestApp(db.url);
     existing = (
       await api()
         .post('/books')
@@ -29,15 +26,11 @@ describe('POST /books/batch: all or nothing (real PostgreSQL)', () => {
     ).body as BookBody;
   });
   beforeEach(async () => {
-    snapshot = await allBookRows(db.url);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    snapshot = await allBookRows(fixture.db.url);
   });
 
   async function expectTableUnchanged(): Promise<void> {
-    await expect(allBookRows(db.url)).resolves.toEqual(snapshot);
+    await expect(allBookRows(fixture.db.url)).resolves.toEqual(snapshot);
   }
 
   it('201: every book created, answered in input order, with normalised ISBNs; the rows match', async () => {
@@ -52,21 +45,21 @@ describe('POST /books/batch: all or nothing (real PostgreSQL)', () => {
     expect(data[7].isbn).toBe(isbn13);
     expect(data.every((book) => book.version === 1)).toBe(true);
     const rows = await query<{ id: string; title: string; isbn: string }>(
-      db.url,
+      fixture.db.url,
       'SELECT id, title, isbn FROM books WHERE id = ANY($1::uuid[])',
       [data.map((book) => book.id)],
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
     expect(rows).toHaveLength(30);
     data.forEach((book) => expect(byId.get(book.id)).toEqual({ id: book.id, title: book.title, isbn: book.isbn }));
-    await expect(countBooks(db.url)).resolves.toBe(snapshot.length + 30);
+    await expect(countBooks(fixture.db.url)).resolves.toBe(snapshot.length + 30);
   });
 
   it('1000 books (the maximum) are accepted', async () => {
     const books = Array.from({ length: 1000 }, (_, i) => bookInput({ title: `bulk ${i}`, summary: null }));
     const res = await api().post('/books/batch').send({ books }).expect(201);
     expect((res.body as { data: BookBody[] }).data.map((book) => book.title)).toEqual(books.map((b) => b.title));
-    await expect(countBooks(db.url)).resolves.toBe(snapshot.length + 1000);
+    await expect(countBooks(fixture.db.url)).resolves.toBe(snapshot.length + 1000);
   });
 
   it('400: 1001 books, and nothing is stored', async () => {

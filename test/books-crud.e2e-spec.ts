@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import request from 'supertest';
+import { useBooksApp } from './helpers/books-app';
 import { allBookRows, bookInput, bookRow, countBooks, uniqueIsbn10 } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { expectProblem } from './helpers/expect-problem';
+import { query } from './helpers/test-database';
 
 interface BookBody {
   id: string;
@@ -40,23 +40,14 @@ function postWithoutContentType(
 }
 
 describe('Books API: routes and statuses (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  const api = () => request(app.baseUrl);
+  const fixture = useBooksApp('books_crud');
+
+  const api = () => fixture.api();
 
   async function createBook(overrides = {}): Promise<BookBody> {
     const res = await api().post('/books').send(bookInput(overrides)).expect(201);
     return res.body as BookBody;
   }
-
-  beforeAll(async () => {
-    db = await createTestDatabase('books_crud');
-    app = await startTestApp(db.url);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   describe('POST /books', () => {
     it('201: trims strings, stores ISBN-10 as ISBN-13, answers Location and ETag, and the row matches', async () => {
@@ -89,7 +80,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers.location).toBe(`/books/${book.id}`);
       expect(res.headers.etag).toBe('"1"');
-      await expect(bookRow(db.url, book.id)).resolves.toMatchObject({
+      await expect(bookRow(fixture.db.url, book.id)).resolves.toMatchObject({
         title: 'Dune',
         author: 'Frank Herbert',
         isbn: isbn13,
@@ -107,7 +98,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       delete input.pageCount;
       const res = await api().post('/books').send(input).expect(201);
       expect(res.body).toMatchObject({ pageCount: null, summary: null });
-      await expect(bookRow(db.url, (res.body as BookBody).id)).resolves.toMatchObject({
+      await expect(bookRow(fixture.db.url, (res.body as BookBody).id)).resolves.toMatchObject({
         page_count: null,
         summary: null,
       });
@@ -116,13 +107,13 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
     it('409: an ISBN that is already taken (in any form), and no second row', async () => {
       const { isbn10, isbn13 } = uniqueIsbn10();
       await createBook({ isbn: isbn13 });
-      const before = await countBooks(db.url);
+      const before = await countBooks(fixture.db.url);
       const res = await api()
         .post('/books')
         .send(bookInput({ isbn: isbn10 }));
       expectProblem(res, 409, { type: 'conflict', fields: ['isbn'], detail: isbn13 });
-      await expect(countBooks(db.url)).resolves.toBe(before);
-      await expect(query(db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn13])).resolves.toHaveLength(1);
+      await expect(countBooks(fixture.db.url)).resolves.toBe(before);
+      await expect(query(fixture.db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn13])).resolves.toHaveLength(1);
     });
 
     it('400: a client cannot set id, version, createdAt or updatedAt', async () => {
@@ -133,24 +124,24 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
           .send({ ...bookInput(), [field]: value });
         expectProblem(res, 400, { type: 'validation-error', fields: [field] });
       }
-      await expect(query(db.url, 'SELECT id FROM books WHERE id = $1', [MISSING_ID])).resolves.toEqual([]);
+      await expect(query(fixture.db.url, 'SELECT id FROM books WHERE id = $1', [MISSING_ID])).resolves.toEqual([]);
     });
 
     it('415: a text/plain body, and a body without Content-Type; nothing stored', async () => {
-      const before = await allBookRows(db.url);
+      const before = await allBookRows(fixture.db.url);
       const json = JSON.stringify(bookInput());
       const plain = await api().post('/books').set('Content-Type', 'text/plain').send(json);
       expectProblem(plain, 415, { type: 'unsupported-media-type', detail: /application\/json/ });
-      const none = await postWithoutContentType(`${app.baseUrl}/books`, json);
+      const none = await postWithoutContentType(`${fixture.baseUrl}/books`, json);
       expect(none.status).toBe(415);
       expect(none.contentType).toMatch(/^application\/problem\+json/);
       expect(none.body).toMatchObject({ type: '/problems/unsupported-media-type', status: 415, instance: '/books' });
-      await expect(allBookRows(db.url)).resolves.toEqual(before);
+      await expect(allBookRows(fixture.db.url)).resolves.toEqual(before);
     });
 
     it('415: a form-encoded body (which Nest would parse) on POST, batch and PATCH; nothing changes', async () => {
       const created = await createBook({ title: 'Kept' });
-      const before = await allBookRows(db.url);
+      const before = await allBookRows(fixture.db.url);
       const form = 'title=Changed&author=A&isbn=9780306406157&publishedYear=1999';
       for (const req of [
         api().post('/books'),
@@ -165,7 +156,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         .set('Content-Type', 'application/merge-patch+json')
         .send('{"title":"Changed"}');
       expectProblem(merge, 415);
-      await expect(allBookRows(db.url)).resolves.toEqual(before);
+      await expect(allBookRows(fixture.db.url)).resolves.toEqual(before);
       // JSON with a charset parameter is JSON.
       await api()
         .patch(`/books/${created.id}`)
@@ -182,7 +173,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       const res = await api().get(`/books/${created.id}`).expect(200);
       expect(res.headers.etag).toBe('"1"');
       expect(res.body).toEqual(created);
-      const row = (await bookRow(db.url, created.id))!;
+      const row = (await bookRow(fixture.db.url, created.id))!;
       expect(new Date((res.body as BookBody).updatedAt).getTime()).toBe(row.updated_at.getTime());
       expect((res.body as BookBody).version).toBe(row.version);
     });
@@ -224,7 +215,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         version: 2,
         createdAt: created.createdAt,
       });
-      const row = (await bookRow(db.url, created.id))!;
+      const row = (await bookRow(fixture.db.url, created.id))!;
       expect(row).toMatchObject({ title: 'New title', isbn: isbn13, page_count: null, version: 2 });
       expect(row.updated_at.getTime()).toBeGreaterThanOrEqual(new Date(created.updatedAt).getTime());
       expect(row.created_at.toISOString()).toBe(created.createdAt);
@@ -233,14 +224,14 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
     it('200 with If-Match: * whatever the version', async () => {
       const created = await createBook();
       await api().patch(`/books/${created.id}`).set('If-Match', '*').send({ publishedYear: 2001 }).expect(200);
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ published_year: 2001, version: 2 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ published_year: 2001, version: 2 });
     });
 
     it('428 without If-Match; the row is unchanged', async () => {
       const created = await createBook({ title: 'Kept' });
       const res = await api().patch(`/books/${created.id}`).send({ title: 'Lost' });
       expectProblem(res, 428, { type: 'precondition-required' });
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ title: 'Kept', version: 1 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ title: 'Kept', version: 1 });
     });
 
     it('412 with a stale, weak or foreign ETag; the row is unchanged', async () => {
@@ -250,10 +241,10 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         const res = await api().patch(`/books/${created.id}`).set('If-Match', tag).send({ title: 'Lost' });
         expectProblem(res, 412, { type: 'precondition-failed' });
       }
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ title: 'Second', version: 2 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ title: 'Second', version: 2 });
       // One of several tags matching is enough.
       await api().patch(`/books/${created.id}`).set('If-Match', '"1", "2"').send({ title: 'Third' }).expect(200);
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ title: 'Third', version: 3 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ title: 'Third', version: 3 });
     });
 
     it('404 for an unknown id (even with a bad ETag); 400 for a non-UUID id', async () => {
@@ -270,7 +261,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       const created = await createBook();
       const res = await api().patch(`/books/${created.id}`).set('If-Match', '"1"').send({ isbn: taken.isbn });
       expectProblem(res, 409, { type: 'conflict', fields: ['isbn'], detail: taken.isbn });
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ isbn: created.isbn, version: 1 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ isbn: created.isbn, version: 1 });
       // Its own ISBN is no conflict.
       await api().patch(`/books/${created.id}`).set('If-Match', '"1"').send({ isbn: created.isbn }).expect(200);
     });
@@ -296,7 +287,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         const res = body === undefined ? await req : await req.send(body);
         expectProblem(res, 400, { type: 'validation-error', fields: [field] });
       }
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ title: 'Kept', version: 1 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ title: 'Kept', version: 1 });
     });
   });
 
@@ -305,7 +296,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       const created = await createBook();
       const res = await api().delete(`/books/${created.id}`).expect(204);
       expect(res.text ?? '').toBe('');
-      await expect(bookRow(db.url, created.id)).resolves.toBeUndefined();
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toBeUndefined();
       expectProblem(await api().delete(`/books/${created.id}`), 404, { type: 'not-found' });
     });
 
@@ -317,13 +308,13 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
           type: 'precondition-failed',
         });
       }
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ version: 2 });
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toMatchObject({ version: 2 });
       await api().delete(`/books/${created.id}`).set('If-Match', '"2"').expect(204);
-      await expect(bookRow(db.url, created.id)).resolves.toBeUndefined();
+      await expect(bookRow(fixture.db.url, created.id)).resolves.toBeUndefined();
 
       const other = await createBook();
       await api().delete(`/books/${other.id}`).set('If-Match', '*').expect(204);
-      await expect(bookRow(db.url, other.id)).resolves.toBeUndefined();
+      await expect(bookRow(fixture.db.url, other.id)).resolves.toBeUndefined();
       expectProblem(await api().delete(`/books/${other.id}`).set('If-Match', '*'), 404, { type: 'not-found' });
     });
 
@@ -336,7 +327,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
     it('500 carries no internals (no SQL, no stack, no column names)', async () => {
       const created = await createBook();
       // Break the schema under the running app so its SELECT fails inside PostgreSQL.
-      await query(db.url, 'ALTER TABLE books RENAME COLUMN summary TO summary_moved');
+      await query(fixture.db.url, 'ALTER TABLE books RENAME COLUMN summary TO summary_moved');
       // The details go to the server log instead: capture it (and keep the test output clean).
       let logged = '';
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -355,7 +346,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         expect(res.text).not.toMatch(/SELECT|FROM|summary|column|relation|QueryFailed|stack|at \w+ \(|\.ts:\d+/i);
       } finally {
         stderr.mockRestore();
-        await query(db.url, 'ALTER TABLE books RENAME COLUMN summary_moved TO summary');
+        await query(fixture.db.url, 'ALTER TABLE books RENAME COLUMN summary_moved TO summary');
       }
       await api().get(`/books/${created.id}`).expect(200);
     });
@@ -366,16 +357,10 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
   });
 
   describe('413: a body over BODY_LIMIT_BYTES', () => {
-    let small: TestApp;
-    beforeAll(async () => {
-      small = await startTestApp(db.url, { BODY_LIMIT_BYTES: '1024' });
-    });
-    afterAll(async () => {
-      await small?.close();
-    });
+    const small = useBooksApp(fixture, { BODY_LIMIT_BYTES: '1024' });
 
     it('is refused with 413 and stores nothing; a body under the limit is fine', async () => {
-      const before = await countBooks(db.url);
+      const before = await countBooks(fixture.db.url);
       const big = await request(small.baseUrl)
         .post('/books')
         .send(bookInput({ summary: 'x'.repeat(2000) }));
@@ -392,9 +377,9 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
           summary: 'y'.repeat(2000),
         });
       expectProblem(created, 413);
-      await expect(countBooks(db.url)).resolves.toBe(before);
+      await expect(countBooks(fixture.db.url)).resolves.toBe(before);
       await request(small.baseUrl).post('/books').send(bookInput()).expect(201);
-      await expect(countBooks(db.url)).resolves.toBe(before + 1);
+      await expect(countBooks(fixture.db.url)).resolves.toBe(before + 1);
     });
   });
 });

@@ -1,9 +1,8 @@
 import { Client } from 'pg';
-import request from 'supertest';
-import { EXACT_TOTAL_CAP } from '../src/books/books.service';
-import { expectProblem } from './factories/problem';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { useBooksApp } from './helpers/books-app';
+import { EXACT_TOTAL_CAP } from '../src/books/book-sql';
+import { expectProblem } from './helpers/expect-problem';
+import { query } from './helpers/test-database';
 
 interface CursorPage {
   data: { id: string; createdAt: string }[];
@@ -13,9 +12,9 @@ interface CursorPage {
 const SORTS = { title: 'title', author: 'author', publishedYear: 'published_year', createdAt: 'created_at' } as const;
 
 describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated schema)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  const api = () => request(app.baseUrl);
+  const fixture = useBooksApp('books_cursor', { DB_SCHEMA_MODE: 'migrate' });
+
+  const api = () => fixture.api();
 
   async function page(queryString: string): Promise<CursorPage> {
     return (await api().get(`/books?${queryString}`).expect(200)).body as CursorPage;
@@ -39,12 +38,10 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('books_cursor');
-    app = await startTestApp(db.url, { DB_SCHEMA_MODE: 'migrate' });
     // 24 books in the same millisecond: 12 share one created_at, 12 differ only in microseconds
     // (a JS Date would round those off); titles, authors and years repeat to force id tie-breaks.
     await query(
-      db.url,
+      fixture.db.url,
       `INSERT INTO books (title, author, isbn, published_year, created_at, updated_at, version)
        SELECT 'title ' || (i % 5), 'author ' || (i % 3), '979' || lpad(i::text, 10, '0'), 1990 + (i % 4),
               CASE WHEN i <= 12 THEN timestamptz '2026-01-01 00:00:00.123456+00'
@@ -53,16 +50,12 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
        FROM generate_series(1, 24) AS i`,
     );
   });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   for (const [sort, column] of Object.entries(SORTS)) {
     for (const order of ['asc', 'desc'] as const) {
       it(`a walk by ${sort} ${order} serves every book once, in the database's order`, async () => {
         const expected = await query<{ id: string }>(
-          db.url,
+          fixture.db.url,
           `SELECT id FROM books ORDER BY ${column} ${order}, id ${order}`,
         );
         await expect(walk(`sort=${sort}&order=${order}`, 24)).resolves.toEqual(expected.map((row) => row.id));
@@ -72,7 +65,7 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
 
   it('a walk keeps its filters, and cursor=* of an empty result ends at once', async () => {
     const expected = await query<{ id: string }>(
-      db.url,
+      fixture.db.url,
       `SELECT id FROM books WHERE author = 'author 1' AND published_year >= 1991 ORDER BY title DESC, id DESC`,
     );
     await expect(walk('author=author%201&publishedFrom=1991&sort=title&order=desc', expected.length)).resolves.toEqual(
@@ -105,16 +98,16 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
     const extra = EXACT_TOTAL_CAP + 76;
     beforeAll(async () => {
       await query(
-        db.url,
+        fixture.db.url,
         `INSERT INTO books (title, author, isbn, published_year, version)
          SELECT 'bulk ' || i, CASE WHEN i <= 30 THEN 'few' ELSE 'many' END, '978' || lpad(i::text, 10, '0'), 2000, 1
          FROM generate_series(1, ${extra}) AS i`,
       );
-      await query(db.url, 'ANALYZE books');
+      await query(fixture.db.url, 'ANALYZE books');
     });
 
     it('the total becomes an estimate and says so; offset pages keep their page number', async () => {
-      const [{ n }] = await query<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM books');
+      const [{ n }] = await query<{ n: number }>(fixture.db.url, 'SELECT count(*)::int AS n FROM books');
       const first = await page('limit=20');
       // ANALYZE read the whole (small) table, so the estimate is the exact count here.
       expect(first.meta).toEqual({ page: 1, limit: 20, total: n, totalEstimated: true });
@@ -125,12 +118,12 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
 
     it('q is served by the trigram indexes the migration made', async () => {
       const indexes = await query<{ indexname: string }>(
-        db.url,
+        fixture.db.url,
         `SELECT indexname FROM pg_indexes WHERE tablename = 'books' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY 1`,
       );
       expect(indexes.map((index) => index.indexname)).toEqual(['books_author_trgm_idx', 'books_title_trgm_idx']);
       const plan = await explainWithoutSeqScan(
-        db.url,
+        fixture.db.url,
         `SELECT 1 FROM books WHERE title ILIKE '%ulk 1234%' OR author ILIKE '%ulk 1234%'`,
       );
       expect(plan).toContain('books_title_trgm_idx');

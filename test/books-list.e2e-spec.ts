@@ -1,7 +1,6 @@
-import request from 'supertest';
+import { useBooksApp } from './helpers/books-app';
 import { bookInput, BookInput, countBooks, uniqueIsbn10 } from './factories/book.factory';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { query } from './helpers/test-database';
 
 interface ListedBook {
   id: string;
@@ -21,9 +20,9 @@ const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 type SortField = (typeof SORT_FIELDS)[number];
 
 describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  const api = () => request(app.baseUrl);
+  const fixture = useBooksApp('books_list');
+
+  const api = () => fixture.api();
   const ids: Record<string, string> = {};
   let searchIsbn: { isbn10: string; isbn13: string };
 
@@ -39,8 +38,6 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('books_list');
-    app = await startTestApp(db.url);
     searchIsbn = uniqueIsbn10();
     const sorter: [string, number][] = [
       ['delta', 1990],
@@ -73,25 +70,21 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
     await create('annLee', { title: 'by ann', author: 'Ann Lee', publishedYear: 2010, isbn: searchIsbn.isbn13 });
     await create('annLeech', { title: 'by leech', author: 'Ann Leech', publishedYear: 2011 });
   });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const titlesOf = (page: Page) => page.data.map((book) => book.title).sort();
   const idsOf = (page: Page) => page.data.map((book) => book.id);
 
   it('defaults to page 1, limit 20, sorted by createdAt, with the total of the table', async () => {
     const page = await list('');
-    const total = await countBooks(db.url);
+    const total = await countBooks(fixture.db.url);
     expect(page.meta).toEqual({ page: 1, limit: 20, total });
     expect(page.data).toHaveLength(20);
-    const [first] = await query<{ id: string }>(db.url, 'SELECT id FROM books ORDER BY created_at, id LIMIT 1');
+    const [first] = await query<{ id: string }>(fixture.db.url, 'SELECT id FROM books ORDER BY created_at, id LIMIT 1');
     expect(page.data[0].id).toBe(first.id);
   });
 
   it('limit up to 100 and later pages; a page past the end is empty but keeps the total', async () => {
-    const total = await countBooks(db.url);
+    const total = await countBooks(fixture.db.url);
     const all = await list('limit=100');
     expect(all.data).toHaveLength(Math.min(100, total));
     expect(all.meta).toEqual({ page: 1, limit: 100, total });
@@ -152,7 +145,7 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
   });
 
   it('publishedFrom and publishedTo are inclusive, alone or together, and combine with other filters', async () => {
-    const rows = await query<{ published_year: number }>(db.url, 'SELECT published_year FROM books');
+    const rows = await query<{ published_year: number }>(fixture.db.url, 'SELECT published_year FROM books');
     const count = (from: number, to: number) =>
       rows.filter((row) => row.published_year >= from && row.published_year <= to).length;
     expect((await list('publishedFrom=2010&limit=100')).meta.total).toBe(count(2010, 9999));
@@ -172,7 +165,7 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
     let ranks: Map<string, Record<SortField, number>>;
     beforeAll(async () => {
       const rows = await query<{ id: string } & Record<SortField, number>>(
-        db.url,
+        fixture.db.url,
         `SELECT id,
                 dense_rank() OVER (ORDER BY title)::int AS "title",
                 dense_rank() OVER (ORDER BY author)::int AS "author",
@@ -189,7 +182,7 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
       for (const order of ['asc', 'desc'] as const) {
         it(`sort=${field}&order=${order} orders every book, ties by id in the same direction`, async () => {
           const page = await list(`sort=${field}&order=${order}&limit=100`);
-          expect(page.data).toHaveLength(await countBooks(db.url));
+          expect(page.data).toHaveLength(await countBooks(fixture.db.url));
           const sign = order === 'asc' ? 1 : -1;
           for (let i = 1; i < page.data.length; i++) {
             const [a, b] = [page.data[i - 1], page.data[i]];
@@ -210,7 +203,7 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
     const expectedIds = async (order: 'asc' | 'desc') =>
       (
         await query<{ id: string }>(
-          db.url,
+          fixture.db.url,
           `SELECT id FROM books WHERE author = 'tie author' ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'}`,
         )
       ).map((row) => row.id);

@@ -1,12 +1,12 @@
+import type request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import request from 'supertest';
 import type { EntityManager } from 'typeorm';
-import { TransactionRunner } from '../src/database/transaction-runner';
+import { TransactionRunner } from '../src/database/runtime/transaction-runner';
 import { bookInput, bookRow, countBooks, uniqueIsbn13 } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { expectProblem } from './helpers/expect-problem';
+import { useBooksApp, useTestDatabase } from './helpers/books-app';
+import { query } from './helpers/test-database';
 
 interface BookBody {
   id: string;
@@ -16,23 +16,11 @@ interface BookBody {
 }
 
 describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase('books_tx');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const database = useTestDatabase('books_tx');
 
   describe('optimistic concurrency', () => {
-    let app: TestApp;
-    const api = () => request(app.baseUrl);
-    beforeAll(async () => {
-      app = await startTestApp(db.url);
-    });
-    afterAll(async () => {
-      await app?.close();
-    });
+    const fixture = useBooksApp(database);
+    const api = () => fixture.api();
 
     it('20 concurrent PATCHes with the same ETag: exactly one 200, nineteen 412, version up by exactly one', async () => {
       const created = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
@@ -51,7 +39,7 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         expectProblem(loser, 412, { type: 'precondition-failed' });
       }
       expect(winner.headers.etag).toBe('"2"');
-      const row = await bookRow(db.url, created.id);
+      const row = await bookRow(database.db.url, created.id);
       expect(row).toMatchObject({ version: 2, title: (winner.body as { title: string }).title });
       // The winner's answer is the row as committed.
       expect(new Date((winner.body as BookBody).updatedAt).getTime()).toBe(row!.updated_at.getTime());
@@ -63,7 +51,7 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         Array.from({ length: 20 }, () => api().delete(`/books/${created.id}`).set('If-Match', '"1"')),
       );
       expect(responses.map((res) => res.status).sort()).toEqual([204, ...Array<number>(19).fill(404)]);
-      await expect(bookRow(db.url, created.id)).resolves.toBeUndefined();
+      await expect(bookRow(database.db.url, created.id)).resolves.toBeUndefined();
     });
 
     it('a PATCH that follows the ETag chain always wins: 5 sequential writes end at version 6', async () => {
@@ -78,40 +66,33 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         etag = res.headers.etag;
       }
       expect(etag).toBe('"6"');
-      await expect(bookRow(db.url, created.id)).resolves.toMatchObject({ version: 6, page_count: 5 });
+      await expect(bookRow(database.db.url, created.id)).resolves.toMatchObject({ version: 6, page_count: 5 });
     });
   });
 
   describe('failed transactions never leak a connection', () => {
     const POOL = 4;
     const applicationName = `bookapi-books-tx-${randomBytes(4).toString('hex')}`;
-    let app: TestApp;
-    const api = () => request(app.baseUrl);
+    const fixture = useBooksApp(database, {
+      DB_POOL_MAX: String(POOL),
+      DB_APPLICATION_NAME: applicationName,
+      // A leaked connection would make the next request wait for the pool; fail fast instead.
+      DB_CONNECT_TIMEOUT_MS: '3000',
+    });
+    const api = () => fixture.api();
 
     /** The service's sessions on its database, by state. */
     async function sessionStates(): Promise<string[]> {
       const rows = await query<{ state: string | null }>(
-        db.url,
+        database.db.url,
         'SELECT state FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
-        [applicationName, db.name],
+        [applicationName, database.db.name],
       );
       return rows.map((row) => row.state ?? 'null');
     }
 
-    beforeAll(async () => {
-      app = await startTestApp(db.url, {
-        DB_POOL_MAX: String(POOL),
-        DB_APPLICATION_NAME: applicationName,
-        // A leaked connection would make the next request wait for the pool; fail fast instead.
-        DB_CONNECT_TIMEOUT_MS: '3000',
-      });
-    });
-    afterAll(async () => {
-      await app?.close();
-    });
-
     it('the probe sees a session left idle in transaction (control)', async () => {
-      const client = new Client({ connectionString: db.url.toString(), application_name: applicationName });
+      const client = new Client({ connectionString: database.db.url.toString(), application_name: applicationName });
       await client.connect();
       try {
         await client.query('BEGIN');
@@ -162,13 +143,13 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
       expect(states.every((state) => state === 'idle')).toBe(true);
 
       // Nothing was written by the failures.
-      await expect(bookRow(db.url, victim.id)).resolves.toMatchObject({ isbn: victim.isbn, version: 1 });
+      await expect(bookRow(database.db.url, victim.id)).resolves.toMatchObject({ isbn: victim.isbn, version: 1 });
 
       // Every pooled connection is usable right away: POOL concurrent writes succeed without waiting for the pool.
       const next = await Promise.all(Array.from({ length: POOL }, () => api().post('/books').send(bookInput())));
       expect(next.map((res) => res.status)).toEqual(Array<number>(POOL).fill(201));
       await api().patch(`/books/${victim.id}`).set('If-Match', '"1"').send({ title: 'after' }).expect(200);
-      await expect(bookRow(db.url, victim.id)).resolves.toMatchObject({ title: 'after', version: 2 });
+      await expect(bookRow(database.db.url, victim.id)).resolves.toMatchObject({ title: 'after', version: 2 });
     });
 
     describe('TransactionRunner, driven by real SQLSTATEs raised inside PostgreSQL', () => {
@@ -183,7 +164,7 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         ]);
 
       it('retries the whole unit after 40001 and 40P01, rolling back each failed attempt', async () => {
-        const runner = app.app.get(TransactionRunner);
+        const runner = fixture.app.app.get(TransactionRunner);
         for (const code of ['40001', '40P01']) {
           const isbn = uniqueIsbn13();
           let attempts = 0;
@@ -195,13 +176,13 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
           });
           expect({ code, result, attempts }).toEqual({ code, result: 'done', attempts: 3 });
           // Only the last attempt's row survived.
-          await expect(query(db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn])).resolves.toHaveLength(1);
+          await expect(query(database.db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn])).resolves.toHaveLength(1);
         }
       });
 
       it('gives up after a bounded number of attempts, leaving nothing behind', async () => {
-        const runner = app.app.get(TransactionRunner);
-        const before = await countBooks(db.url);
+        const runner = fixture.app.app.get(TransactionRunner);
+        const before = await countBooks(database.db.url);
         let attempts = 0;
         const failed = runner.run(async (manager) => {
           attempts++;
@@ -210,12 +191,12 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         });
         await expect(failed).rejects.toMatchObject({ code: '40001' });
         expect(attempts).toBe(3);
-        await expect(countBooks(db.url)).resolves.toBe(before);
+        await expect(countBooks(database.db.url)).resolves.toBe(before);
       });
 
       it('does not retry other errors, and rolls back what the unit did before failing', async () => {
-        const runner = app.app.get(TransactionRunner);
-        const before = await countBooks(db.url);
+        const runner = fixture.app.app.get(TransactionRunner);
+        const before = await countBooks(database.db.url);
         let attempts = 0;
         const failed = runner.run(async (manager) => {
           attempts++;
@@ -224,7 +205,7 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         });
         await expect(failed).rejects.toThrow('the unit gave up midway');
         expect(attempts).toBe(1);
-        await expect(countBooks(db.url)).resolves.toBe(before);
+        await expect(countBooks(database.db.url)).resolves.toBe(before);
         expect((await sessionStates()).filter((state) => state !== 'idle')).toEqual([]);
       });
     });

@@ -1,34 +1,26 @@
-import request from 'supertest';
+import { useBooksApp } from './helpers/books-app';
 import { allBookRows, bookInput, bookRow, BookRow } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { expectProblem } from './helpers/expect-problem';
 
 const YEAR = new Date().getUTCFullYear();
 
 describe('Books API: validation, every kind of 400 (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
   let snapshot: BookRow[];
-  const api = () => request(app.baseUrl);
+  const fixture = useBooksApp('books_validation');
+
+  const api = () => fixture.api();
 
   beforeAll(async () => {
-    db = await createTestDatabase('books_validation');
-    app = await startTestApp(db.url);
     // A few rows, so "nothing changed" means something.
     for (let i = 0; i < 3; i++) await api().post('/books').send(bookInput()).expect(201);
   });
   beforeEach(async () => {
-    snapshot = await allBookRows(db.url);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    snapshot = await allBookRows(fixture.db.url);
   });
 
   /** Every refused write must leave the table exactly as it was. */
   async function expectTableUnchanged(): Promise<void> {
-    await expect(allBookRows(db.url)).resolves.toEqual(snapshot);
+    await expect(allBookRows(fixture.db.url)).resolves.toEqual(snapshot);
   }
 
   describe('POST /books body', () => {
@@ -142,7 +134,7 @@ describe('Books API: validation, every kind of 400 (real PostgreSQL)', () => {
         .post('/books')
         .send({ ...bookInput(), ...change })
         .expect(201);
-      const row = await bookRow(db.url, (res.body as { id: string }).id);
+      const row = await bookRow(fixture.db.url, (res.body as { id: string }).id);
       const columns: Record<string, string> = {
         title: 'title',
         author: 'author',

@@ -5,8 +5,8 @@ import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildAppConfig } from '../src/config/app.config';
 import { buildDatabaseConfig } from '../src/config/database.config';
+import { freePort } from '../src/lib/free-port';
 import { nodeFlags } from '../src/lib/node-flags';
-import { freePort } from './helpers/free-port';
 import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../src/lib/free-port';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 
 /** Pids of every process whose command line names this data folder (node or postgres). */

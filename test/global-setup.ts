@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDatabaseConfig } from '../src/config/database.config';
-import { databaseNameOf, redactUrl, withDatabase } from '../src/database/database-url';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
-import { freePort } from './helpers/free-port';
+import { databaseNameOf, redactUrl, withDatabase } from '../src/lib/url';
+import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
+import { freePort } from '../src/lib/free-port';
 import { TEST_ENV } from './helpers/test-env';
 
 declare global {

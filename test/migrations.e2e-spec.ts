@@ -6,12 +6,13 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from '../src/config/database.config';
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
+import { buildDataSourceOptions, MIGRATIONS } from '../src/database/runtime/data-source-options';
 import { adminUrl, createTestDatabase, query, TestDatabase } from './helpers/test-database';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { withEnv } from './helpers/env';
+import { startTestApp } from './helpers/test-app';
 
 const ROOT = path.resolve(__dirname, '..');
-const DB_PREPARE_JS = path.join(ROOT, 'dist/database/db-prepare.js');
+const DB_PREPARE_JS = path.join(ROOT, 'dist/cli/db-prepare.js');
 const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name).sort();
 
 /** Runs an npm script of this package (the TypeORM CLI through ts-node) against `url`. */
@@ -52,7 +53,7 @@ interface Exit {
   output: string;
 }
 
-/** `node dist/database/db-prepare.js` with exactly `env` (plus PATH/HOME), from a folder with no .env. */
+/** `node dist/cli/db-prepare.js` with exactly `env` (plus PATH/HOME), from a folder with no .env. */
 function dbPrepare(env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [DB_PREPARE_JS], {
@@ -105,17 +106,9 @@ describe('migrations', () => {
     // startTestApp sets and restores process.env around each boot; with 8 overlapping boots the
     // restores interleave, so the same values are held for the whole batch and restored after.
     const held = { DATABASE_URL: db.url.toString(), ...env };
-    const saved = Object.fromEntries(Object.keys(held).map((key) => [key, process.env[key]]));
-    Object.assign(process.env, held);
-    let results: PromiseSettledResult<TestApp>[];
-    try {
-      results = await Promise.allSettled(Array.from({ length: 8 }, () => startTestApp(db.url, env)));
-    } finally {
-      for (const [key, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-    }
+    const results = await withEnv(held, () =>
+      Promise.allSettled(Array.from({ length: 8 }, () => startTestApp(db.url, env))),
+    );
     const apps = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);

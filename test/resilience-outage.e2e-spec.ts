@@ -1,7 +1,6 @@
 import request, { Response } from 'supertest';
 import { uniqueIsbn13 } from './factories/book.factory';
-import { PgCluster } from './helpers/pg-cluster';
-import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
+import { useClusterApp } from './helpers/cluster-app';
 import { query } from './helpers/test-database';
 
 const APP_NAME = 'bookapi-outage-test';
@@ -42,48 +41,30 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs:
  * freezes (SIGSTOP) and brings back. The service is never restarted in between.
  */
 describe('resilience: database outages', () => {
-  let cluster: PgCluster;
-  let dbUrl: URL;
-  let app: SpawnedApp;
-  let baseUrl: string;
+  const fx = useClusterApp('outage', { DB_APPLICATION_NAME: APP_NAME });
 
   const appSessions = () =>
     query<{ pid: number; state: string }>(
-      cluster.url(),
+      fx.cluster.url(),
       'SELECT pid, state FROM pg_stat_activity WHERE application_name = $1',
       [APP_NAME],
     );
 
   /** Several requests at once, so the pool holds several connections. */
   const warmPool = async () => {
-    const answers = await Promise.all(Array.from({ length: 6 }, () => request(baseUrl).get('/books?limit=1')));
+    const answers = await Promise.all(Array.from({ length: 6 }, () => request(fx.baseUrl).get('/books?limit=1')));
     expect(answers.map((res) => res.status)).toEqual(Array(6).fill(200));
   };
 
   const expectAlive = () =>
-    expect({ exitCode: app.proc.exitCode, signal: app.proc.signalCode }).toEqual({ exitCode: null, signal: null });
-
-  beforeAll(async () => {
-    cluster = await PgCluster.create('outage');
-    dbUrl = await cluster.createDatabase('bookapi_test_outage');
-    app = spawnApp({
-      DATABASE_URL: dbUrl.toString(),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'log',
-      THROTTLE_ENABLED: 'false',
-      DB_APPLICATION_NAME: APP_NAME,
+    expect({ exitCode: fx.app.proc.exitCode, signal: fx.app.proc.signalCode }).toEqual({
+      exitCode: null,
+      signal: null,
     });
-    baseUrl = await waitForListening(app);
-  });
-
-  afterAll(async () => {
-    await app?.stop('SIGTERM');
-    await cluster?.destroy();
-  });
 
   it('is live and ready while PostgreSQL answers', async () => {
-    await request(baseUrl).get('/health/live').expect(200);
-    const ready = await request(baseUrl).get('/health/ready').expect(200);
+    await request(fx.baseUrl).get('/health/live').expect(200);
+    const ready = await request(fx.baseUrl).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({
       status: 'ok',
       info: { database: { status: 'up' }, lifecycle: { status: 'up' } },
@@ -95,7 +76,7 @@ describe('resilience: database outages', () => {
     const before = (await appSessions()).map((s) => s.pid);
     expect(before.length).toBeGreaterThan(0);
     const killed = await query<{ ok: boolean }>(
-      cluster.url(),
+      fx.cluster.url(),
       'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
       [APP_NAME],
     );
@@ -107,15 +88,15 @@ describe('resilience: database outages', () => {
     await until(
       'GET /books succeeds on a new connection',
       async () => {
-        statuses.push((await request(baseUrl).get('/books?limit=1')).status);
+        statuses.push((await request(fx.baseUrl).get('/books?limit=1')).status);
         return statuses[statuses.length - 1] === 200;
       },
       RECOVER_WITHIN_MS,
     );
     expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
-    expect(app.output()).toMatch(/Postgres pool raised an error/);
-    const created = await request(baseUrl).post('/books').send(book()).expect(201);
-    await request(baseUrl).get(`/books/${created.body.id}`).expect(200);
+    expect(fx.app.output()).toMatch(/Postgres pool raised an error/);
+    const created = await request(fx.baseUrl).post('/books').send(book()).expect(201);
+    await request(fx.baseUrl).get(`/books/${created.body.id}`).expect(200);
     await warmPool();
     expectAlive();
     const after = (await appSessions()).map((s) => s.pid);
@@ -123,19 +104,19 @@ describe('resilience: database outages', () => {
   });
 
   it('answers 503 when its connection is killed in the middle of a transaction, then serves again', async () => {
-    const holder = await import('pg').then(({ Client }) => new Client({ connectionString: dbUrl.toString() }));
+    const holder = await import('pg').then(({ Client }) => new Client({ connectionString: fx.dbUrl.toString() }));
     await holder.connect();
     try {
       // The POST's INSERT waits for this lock inside its transaction.
       await holder.query('BEGIN; LOCK TABLE books IN SHARE MODE');
-      const pending = request(baseUrl).post('/books').send(book()).timeout(10_000);
+      const pending = request(fx.baseUrl).post('/books').send(book()).timeout(10_000);
       const answer = pending.then((res) => res);
       await until(
         'the POST waits on the lock',
         async () =>
           (
             await query(
-              cluster.url(),
+              fx.cluster.url(),
               "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
               [APP_NAME],
             )
@@ -143,7 +124,7 @@ describe('resilience: database outages', () => {
         5000,
       );
       await query(
-        cluster.url(),
+        fx.cluster.url(),
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
         [APP_NAME],
       );
@@ -152,48 +133,48 @@ describe('resilience: database outages', () => {
       await holder.query('ROLLBACK');
       await holder.end();
     }
-    await request(baseUrl).post('/books').send(book()).expect(201);
+    await request(fx.baseUrl).post('/books').send(book()).expect(201);
     expectAlive();
   });
 
   it('answers 503 problem+json within 2 s while PostgreSQL is stopped, and recovers within 5 s of its return', async () => {
     await warmPool();
-    const existing = await request(baseUrl).post('/books').send(book()).expect(201);
-    await cluster.stop('fast');
+    const existing = await request(fx.baseUrl).post('/books').send(book()).expect(201);
+    await fx.cluster.stop('fast');
 
     for (const send of [
-      () => request(baseUrl).get('/books'),
-      () => request(baseUrl).get(`/books/${existing.body.id}`),
-      () => request(baseUrl).post('/books').send(book()),
-      () => request(baseUrl).get('/health/ready'),
+      () => request(fx.baseUrl).get('/books'),
+      () => request(fx.baseUrl).get(`/books/${existing.body.id}`),
+      () => request(fx.baseUrl).post('/books').send(book()),
+      () => request(fx.baseUrl).get('/health/ready'),
     ]) {
       const { res, ms } = await timed(send);
       expectUnavailable(res);
       expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
     }
-    const ready = await request(baseUrl).get('/health/ready').expect(503);
+    const ready = await request(fx.baseUrl).get('/health/ready').expect(503);
     expect(ready.body.detail).toMatch(/database down/);
-    await request(baseUrl).get('/health/live').expect(200);
+    await request(fx.baseUrl).get('/health/live').expect(200);
 
-    await cluster.start();
+    await fx.cluster.start();
     await until(
       'GET /books succeeds again',
-      async () => (await request(baseUrl).get('/books')).status === 200,
+      async () => (await request(fx.baseUrl).get('/books')).status === 200,
       RECOVER_WITHIN_MS,
     );
     await until(
       'ready again',
-      async () => (await request(baseUrl).get('/health/ready')).status === 200,
+      async () => (await request(fx.baseUrl).get('/health/ready')).status === 200,
       RECOVER_WITHIN_MS,
     );
-    await request(baseUrl).post('/books').send(book()).expect(201);
+    await request(fx.baseUrl).post('/books').send(book()).expect(201);
     expectAlive();
   });
 
   it('answers 503 problem+json within 2 s while PostgreSQL is frozen (SIGSTOP), never hangs, and recovers within 5 s', async () => {
     await warmPool();
-    const existing = await request(baseUrl).post('/books').send(book()).expect(201);
-    cluster.pause();
+    const existing = await request(fx.baseUrl).post('/books').send(book()).expect(201);
+    fx.cluster.pause();
     try {
       // Twice the pool size at once: idle connections hang, new ones get no answer, and the rest queue for the pool.
       for (let round = 0; round < 2; round++) {
@@ -201,10 +182,10 @@ describe('resilience: database outages', () => {
           Array.from({ length: 20 }, (_, i) =>
             timed(() =>
               i % 3 === 0
-                ? request(baseUrl).post('/books').send(book())
+                ? request(fx.baseUrl).post('/books').send(book())
                 : i % 3 === 1
-                  ? request(baseUrl).get(`/books/${existing.body.id}`)
-                  : request(baseUrl).get('/books'),
+                  ? request(fx.baseUrl).get(`/books/${existing.body.id}`)
+                  : request(fx.baseUrl).get('/books'),
             ),
           ),
         );
@@ -213,33 +194,33 @@ describe('resilience: database outages', () => {
           expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
         }
       }
-      const { res: ready, ms } = await timed(() => request(baseUrl).get('/health/ready'));
+      const { res: ready, ms } = await timed(() => request(fx.baseUrl).get('/health/ready'));
       expectUnavailable(ready);
       expect(ms).toBeLessThan(ANSWER_WITHIN_MS);
-      await request(baseUrl).get('/health/live').expect(200);
+      await request(fx.baseUrl).get('/health/live').expect(200);
     } finally {
-      cluster.resume();
+      fx.cluster.resume();
     }
     await until(
       'GET /books succeeds again',
-      async () => (await request(baseUrl).get('/books')).status === 200,
+      async () => (await request(fx.baseUrl).get('/books')).status === 200,
       RECOVER_WITHIN_MS,
     );
-    await request(baseUrl).post('/books').send(book()).expect(201);
-    await request(baseUrl).get('/health/ready').expect(200);
+    await request(fx.baseUrl).post('/books').send(book()).expect(201);
+    await request(fx.baseUrl).get('/health/ready').expect(200);
     expectAlive();
   });
 
   it('comes back after an immediate restart without being restarted itself', async () => {
     await warmPool();
-    await cluster.restart('immediate');
+    await fx.cluster.restart('immediate');
     await until(
       'GET /books succeeds again',
-      async () => (await request(baseUrl).get('/books')).status === 200,
+      async () => (await request(fx.baseUrl).get('/books')).status === 200,
       RECOVER_WITHIN_MS,
     );
-    await request(baseUrl).post('/books').send(book()).expect(201);
+    await request(fx.baseUrl).post('/books').send(book()).expect(201);
     expectAlive();
-    expect(app.output()).not.toMatch(/Startup failed|Unhandled|uncaught/i);
+    expect(fx.app.output()).not.toMatch(/Startup failed|Unhandled|uncaught/i);
   });
 });

@@ -1,6 +1,5 @@
 import { isbn13Of } from './factories/book.factory';
-import { PgCluster } from './helpers/pg-cluster';
-import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
+import { useClusterApp } from './helpers/cluster-app';
 import { query } from './helpers/test-database';
 
 const WORKERS = 6;
@@ -24,28 +23,7 @@ interface Tally {
  * is in the table exactly once. 503s are retried with the same ISBN, so every row is explained.
  */
 describe('resilience: no acknowledged write lost across immediate restarts', () => {
-  let cluster: PgCluster;
-  let dbUrl: URL;
-  let app: SpawnedApp;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    cluster = await PgCluster.create('restart');
-    dbUrl = await cluster.createDatabase('bookapi_test_restart');
-    app = spawnApp({
-      DATABASE_URL: dbUrl.toString(),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'log',
-      THROTTLE_ENABLED: 'false',
-      DB_APPLICATION_NAME: 'bookapi-restart-test',
-    });
-    baseUrl = await waitForListening(app);
-  });
-
-  afterAll(async () => {
-    await app?.stop('SIGTERM');
-    await cluster?.destroy();
-  });
+  const fx = useClusterApp('restart', { DB_APPLICATION_NAME: 'bookapi-restart-test' });
 
   async function worker(index: number, tally: Tally, stopped: () => boolean): Promise<void> {
     for (let n = 0; !stopped(); n++) {
@@ -55,7 +33,7 @@ describe('resilience: no acknowledged write lost across immediate restarts', () 
         let status: number;
         let body: { id?: string };
         try {
-          const res = await fetch(`${baseUrl}/books`, {
+          const res = await fetch(`${fx.baseUrl}/books`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ title: `Worker ${index}`, author: 'Restart', isbn, publishedYear: 2020 }),
@@ -99,7 +77,7 @@ describe('resilience: no acknowledged write lost across immediate restarts', () 
     try {
       await progress(tally, 0, 'before the first restart');
       for (let restart = 1; restart <= RESTARTS; restart++) {
-        await cluster.restart('immediate');
+        await fx.cluster.restart('immediate');
         await progress(tally, tally.acknowledged.size, `after restart ${restart}`);
       }
     } finally {
@@ -108,11 +86,14 @@ describe('resilience: no acknowledged write lost across immediate restarts', () 
     }
 
     expect(tally.failures).toEqual([]);
-    expect({ exitCode: app.proc.exitCode, signal: app.proc.signalCode }).toEqual({ exitCode: null, signal: null });
-    expect(app.output()).not.toMatch(/ 500 |internal-error/);
+    expect({ exitCode: fx.app.proc.exitCode, signal: fx.app.proc.signalCode }).toEqual({
+      exitCode: null,
+      signal: null,
+    });
+    expect(fx.app.output()).not.toMatch(/ 500 |internal-error/);
 
     const rows = await query<{ isbn: string; id: string; copies: number }>(
-      dbUrl,
+      fx.dbUrl,
       'SELECT isbn, min(id::text) AS id, count(*)::int AS copies FROM books GROUP BY isbn',
     );
     const stored = new Map(rows.map((row) => [row.isbn, row]));

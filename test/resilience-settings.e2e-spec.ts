@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { DatabaseUnavailableError } from '../src/database/database.exception';
-import { TransactionRunner } from '../src/database/transaction-runner';
+import { DatabaseUnavailableError } from '../src/lib/database-unavailable.exception';
+import { TransactionRunner } from '../src/database/runtime/transaction-runner';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 

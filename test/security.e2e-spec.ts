@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import request, { Response } from 'supertest';
 import { bookInput } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
+import { expectProblem } from './helpers/expect-problem';
 import { MAIN_JS, SpawnedApp, spawnApp, waitForListening } from './helpers/spawn-app';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { adminUrl, createTestDatabase, query, TestDatabase } from './helpers/test-database';

@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { uniqueIsbn13 } from './factories/book.factory';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../src/lib/free-port';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 
 /** The same helper the end-to-end tests use. */
-export { freePort } from '../../test/helpers/free-port';
+export { freePort } from '../../src/lib/free-port';
 
 export interface SimpleResponse {
   status: number;

@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/create-database';
-import { databaseNameOf, redactUrl, withDatabase } from '../../src/database/database-url';
-import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
+import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/lifecycle/create-database';
+import { databaseNameOf, redactUrl, withDatabase } from '../../src/lib/url';
+import { readPostmasterPid } from '../../src/database/embedded/postmaster-pid';
+import { EmbeddedPostgresServer } from '../../src/database/embedded/embedded-postgres.server';
 import { freePort } from './net';
 
 export interface BenchPostgres {
@@ -58,7 +59,7 @@ export async function startPostgres(
     adminUrl,
     database: 'bookapi_bench',
     label: `embedded PostgreSQL ${version} (temporary cluster, default settings)`,
-    postmasterPid: Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
+    postmasterPid: readPostmasterPid(dataDir),
     urlOf: (name) => server.url(name),
     stop: async () => {
       await server.stop();
@@ -95,4 +96,9 @@ export async function scalar<T>(url: URL, sql: string, params: unknown[] = []): 
     const { rows } = await client.query<Record<string, T>>(sql, params);
     return Object.values(rows[0])[0];
   });
+}
+
+/** Fresh statistics and no dead rows, so every round starts from the same table. */
+export function vacuumBooks(url: URL): Promise<unknown> {
+  return withClient(url, (client) => client.query('VACUUM (ANALYZE) books'));
 }

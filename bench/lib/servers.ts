@@ -73,8 +73,9 @@ export async function startBaseline(
 
 function transpileBaseline(): string {
   const outDir = path.join(WORK_DIR, 'baseline');
-  for (const file of ['baseline-server.ts', 'lib/sql.ts']) {
-    const source = fs.readFileSync(path.join(ROOT, 'bench', file), 'utf8');
+  // Repository-relative paths, so the baseline's import of the service's column list resolves.
+  for (const file of ['bench/baseline-server.ts', 'bench/lib/sql.ts', 'src/books/book-sql.ts']) {
+    const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       fileName: file,
@@ -83,7 +84,7 @@ function transpileBaseline(): string {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, outputText);
   }
-  return path.join(outDir, 'baseline-server.js');
+  return path.join(outDir, 'bench', 'baseline-server.js');
 }
 
 async function launch(

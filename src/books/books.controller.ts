@@ -28,9 +28,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblemResponses } from '../common/api-problem-responses';
-import { ProblemException } from '../common/problem-details';
 import { validationProblem } from '../common/validation';
+import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
+import { assertPatchable, listCursorOf } from './dto/book-request-rules';
 import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
 import { CreateBookDto } from './dto/create-book.dto';
 import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
@@ -114,7 +115,7 @@ export class BooksController {
   @ApiOkResponse({ type: BooksPageDto })
   @ApiProblemResponses(400)
   list(@Query() query: ListBooksQueryDto) {
-    return this.books.list(query);
+    return this.books.list(query, listCursorOf(query));
   }
 
   @Get(':id')
@@ -178,12 +179,9 @@ export class BooksController {
   ): Promise<Book> {
     const ifMatch = parseEntityTags(ifMatchHeader);
     if (ifMatch === undefined) {
-      throw new ProblemException(
-        428,
-        'precondition-required',
-        'Send If-Match with the ETag of the book you are changing',
-      );
+      throw preconditionRequired();
     }
+    assertPatchable(dto);
     const book = await this.books.update(id, dto, ifMatch);
     void reply.header('ETag', etagOf(book));
     return book;

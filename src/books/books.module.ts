@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { BooksController } from './books.controller';
 import { BooksService } from './books.service';
 import { Book } from './entities/book.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Book])],
   controllers: [BooksController],
-  providers: [BooksService],
+  providers: [
+    BooksService,
+    // The repository of DatabaseModule's one DataSource, under the token @InjectRepository(Book) reads.
+    {
+      provide: getRepositoryToken(Book),
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => dataSource.getRepository(Book),
+    },
+  ],
 })
 export class BooksModule {}

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../common/problem-details';
+import { PROBLEM_TYPES } from '../common/problem-types';
 
 /**
  * Bodies must be JSON. Nest also registers a form-urlencoded parser, which would let
@@ -13,6 +14,6 @@ export class JsonBodyGuard implements CanActivate {
     if (request.body === undefined || request.body === null) return true;
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (mediaType === 'application/json') return true;
-    throw new ProblemException(415, 'unsupported-media-type', 'Send the body as application/json');
+    throw new ProblemException(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as application/json');
   }
 }

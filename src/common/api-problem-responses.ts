@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ProblemDetailsDto, PROBLEM_CONTENT_TYPE } from './problem-details';
+import { PROBLEM_TYPES, problemTypeOf, type ProblemType } from './problem-types';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: malformed JSON, an unknown or invalid field or query parameter',
@@ -15,19 +16,10 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database is unavailable or the service is shutting down; retry after Retry-After seconds',
 };
 
-/** What ProblemDetailsFilter answers for each status: the `type` slug and the `title`. */
-const EXAMPLES: Record<number, [slug: string, title: string]> = {
-  400: ['validation-error', 'Bad Request'],
-  404: ['not-found', 'Not Found'],
-  409: ['conflict', 'Conflict'],
-  412: ['precondition-failed', 'Precondition Failed'],
-  413: ['payload-too-large', 'Content Too Large'],
-  415: ['unsupported-media-type', 'Unsupported Media Type'],
-  428: ['precondition-required', 'Precondition Required'],
-  429: ['too-many-requests', 'Too Many Requests'],
-  500: ['internal-error', 'Internal Server Error'],
-  503: ['service-unavailable', 'Service Unavailable'],
-};
+/** The type documented for each status: the one the filter answers (400s document validation). */
+function documentedType(status: number): ProblemType {
+  return status === 400 ? PROBLEM_TYPES.validationError : problemTypeOf(status);
+}
 
 /** Documents each status as an application/problem+json response. */
 export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
@@ -41,8 +33,8 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
           [PROBLEM_CONTENT_TYPE]: {
             schema: { $ref: getSchemaPath(ProblemDetailsDto) },
             example: {
-              type: `/problems/${EXAMPLES[status]?.[0] ?? `http-${status}`}`,
-              title: EXAMPLES[status]?.[1] ?? 'Error',
+              type: `/problems/${documentedType(status).slug}`,
+              title: documentedType(status).title,
               status,
               detail: DESCRIPTIONS[status] ?? 'Error',
               instance: '/books',

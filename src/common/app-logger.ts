@@ -1,6 +1,6 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import type { AppConfig } from '../config/app.config';
-import { scrubSecrets } from '../database/database-url';
+import { scrubSecrets } from '../lib/url';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from './shutdown/shutdown-state';
 
 @Global()
 @Module({ providers: [ShutdownState], exports: [ShutdownState] })

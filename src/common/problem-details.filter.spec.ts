@@ -1,8 +1,9 @@
 import { ArgumentsHost, BadRequestException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { DatabaseUnavailableError } from '../database/database.exception';
+import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
 import { ProblemException } from './problem-details';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { PROBLEM_TYPES } from './problem-types';
 
 interface Sent {
   status?: number;
@@ -50,7 +51,7 @@ const pgError = (code: string, message: string, extra: Record<string, unknown> =
 
 describe('ProblemDetailsFilter', () => {
   it('answers every problem with the RFC 9457 members and the problem+json type', () => {
-    const sent = run(new ProblemException(404, 'not-found', 'No book has id 1'));
+    const sent = run(new ProblemException(PROBLEM_TYPES.notFound, 'No book has id 1'));
     expect(sent.type).toBe('application/problem+json');
     expect(sent.status).toBe(404);
     expect(sent.body).toEqual({
@@ -65,7 +66,7 @@ describe('ProblemDetailsFilter', () => {
 
   it('keeps the field errors of a validation problem', () => {
     const errors = [{ field: 'title', message: 'title must be a string' }];
-    const sent = run(new ProblemException(400, 'validation-error', 'Invalid field title', errors));
+    const sent = run(new ProblemException(PROBLEM_TYPES.validationError, 'Invalid field title', errors));
     expect(sent.body).toMatchObject({ status: 400, type: '/problems/validation-error', errors });
   });
 

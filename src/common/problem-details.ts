@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ProblemType } from './problem-types';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -42,13 +43,20 @@ export interface FieldError {
 /** An error that already knows its problem+json answer. */
 export class ProblemException extends Error {
   constructor(
-    readonly status: number,
-    readonly slug: string,
+    readonly type: ProblemType,
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
   ) {
     super(detail);
     this.name = 'ProblemException';
+  }
+
+  get status(): number {
+    return this.type.status;
+  }
+
+  get slug(): string {
+    return this.type.slug;
   }
 }

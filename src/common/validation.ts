@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ProblemException } from './problem-details';
+import { PROBLEM_TYPES } from './problem-types';
 
 /** Flattens class-validator's tree into `{ field: 'books[3].title', message }` entries. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -22,7 +23,7 @@ export function validationProblem(errors: FieldError[]): ProblemException {
     errors.length === 1
       ? `Invalid field ${first.field}: ${first.message}`
       : `The request has ${errors.length} invalid fields; first: ${first.field}: ${first.message}`;
-  return new ProblemException(400, 'validation-error', detail, errors);
+  return new ProblemException(PROBLEM_TYPES.validationError, detail, errors);
 }
 
 /** Keys that could reach an object's prototype; Nest's pipe would drop them silently. */

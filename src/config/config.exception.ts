@@ -1,10 +1,4 @@
-/** A startup fault the operator can fix; its message is one line and carries no secret. */
-export class StartupError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { StartupError } from '../lib/startup-error';
 
 /** An environment variable is missing, malformed or contradicts another one. */
 export class ConfigError extends StartupError {}

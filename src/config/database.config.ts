@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import * as path from 'node:path';
-import { databaseNameOf, withDatabase } from '../database/database-url';
+import { databaseNameOf, withDatabase } from '../lib/url';
 import { EnvReader } from './env-parsers';
 
 export const SCHEMA_MODES = ['sync', 'migrate', 'none'] as const;

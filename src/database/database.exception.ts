@@ -1,12 +1,4 @@
-import { StartupError } from '../config/config.exception';
+import { StartupError } from '../lib/startup-error';
 
 /** The database could not be reached, created or prepared at startup. */
 export class DatabaseStartupError extends StartupError {}
-
-/** The database is unreachable while serving; answered 503 with Retry-After. */
-export class DatabaseUnavailableError extends Error {
-  constructor(message = 'The database is unavailable', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DatabaseUnavailableError';
-  }
-}

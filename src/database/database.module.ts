@@ -1,29 +1,32 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from './data-source-options';
-import { DatabaseBootstrap } from './database-bootstrap';
-import { DatabaseTarget } from './database-target';
-import { DatabaseTargetModule } from './database-target.module';
-import { TransactionRunner } from './transaction-runner';
-import { TypeOrmNestLogger } from './typeorm-logger';
+import { DatabaseLifecycle } from './lifecycle/database-lifecycle';
+import { DatabaseTarget } from './lifecycle/database-target';
+import { TransactionRunner } from './runtime/transaction-runner';
 
+/**
+ * DatabaseLifecycle creates, initialises and destroys the DataSource; the `DataSource` token
+ * (what TypeORM users inject) is that same instance, so there is one path from creation to
+ * destruction and no second owner.
+ */
 @Global()
 @Module({
-  imports: [
-    DatabaseTargetModule,
-    TypeOrmModule.forRootAsync({
-      imports: [DatabaseTargetModule],
-      inject: [databaseConfig.KEY, DatabaseTarget],
-      useFactory: (config: ConfigType<typeof databaseConfig>, target: DatabaseTarget) => ({
-        ...buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)),
-        // DatabaseBootstrap initialises it once the database exists and answers.
-        manualInitialization: true,
-      }),
-    }),
+  providers: [
+    {
+      provide: DatabaseTarget,
+      inject: [databaseConfig.KEY],
+      useFactory: (config: ConfigType<typeof databaseConfig>) => new DatabaseTarget(config),
+    },
+    DatabaseLifecycle,
+    {
+      provide: DataSource,
+      inject: [DatabaseLifecycle],
+      useFactory: (lifecycle: DatabaseLifecycle) => lifecycle.dataSource,
+    },
+    TransactionRunner,
   ],
-  providers: [DatabaseBootstrap, TransactionRunner],
-  exports: [DatabaseBootstrap, TransactionRunner, DatabaseTargetModule],
+  exports: [DatabaseLifecycle, DataSource, DatabaseTarget, TransactionRunner],
 })
 export class DatabaseModule {}

@@ -3,8 +3,8 @@ import { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiProblemResponses } from '../common/api-problem-responses';
-import { ShutdownState } from '../common/shutdown-state';
-import { DatabaseBootstrap } from '../database/database-bootstrap';
+import { ShutdownState } from '../common/shutdown/shutdown-state';
+import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
 import { databaseConfig } from '../config/database.config';
 
 /** Terminus' result; a failing check is answered as problem+json by the filter, not in this shape. */
@@ -37,7 +37,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly database: DatabaseBootstrap,
+    private readonly database: DatabaseLifecycle,
     private readonly shutdown: ShutdownState,
     @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
   ) {}

@@ -8,7 +8,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../helpers/free-port';
+import { freePort } from '../../src/lib/free-port';
 import { spawnApp, waitForListening } from '../helpers/spawn-app';
 
 const ROOT = path.resolve(__dirname, '../..');

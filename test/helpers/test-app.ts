@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { buildAppConfig } from '../../src/config/app.config';
+import { withEnv } from './env';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -27,19 +28,8 @@ let envQueue: Promise<unknown> = Promise.resolve();
  * namespaces read process.env when the module is compiled, and apps started
  * concurrently must each see their own environment.
  */
-function withEnv<T>(vars: Record<string, string>, build: () => Promise<T>): Promise<T> {
-  const run = envQueue.then(async () => {
-    const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
-    Object.assign(process.env, vars);
-    try {
-      return await build();
-    } finally {
-      for (const [key, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-    }
-  });
+function withEnvQueued<T>(vars: Record<string, string>, build: () => Promise<T>): Promise<T> {
+  const run = envQueue.then(() => withEnv(vars, build));
   envQueue = run.catch(() => undefined);
   return run;
 }
@@ -51,7 +41,7 @@ function withEnv<T>(vars: Record<string, string>, build: () => Promise<T>): Prom
  */
 export async function startTestApp(databaseUrl: URL | string, env: Record<string, string> = {}): Promise<TestApp> {
   const vars = { ...DEFAULTS, DATABASE_URL: databaseUrl.toString(), ...env };
-  const app = await withEnv(vars, async () => {
+  const app = await withEnvQueued(vars, async () => {
     const config = buildAppConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const created = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), {

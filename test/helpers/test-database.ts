@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/create-database';
-import { withDatabase } from '../../src/database/database-url';
+import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/lifecycle/create-database';
+import { withDatabase } from '../../src/lib/url';
 import { requireEnv, TEST_ENV } from './test-env';
 
 export interface TestDatabase {

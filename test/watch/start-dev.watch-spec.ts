@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../helpers/free-port';
+import { freePort } from '../../src/lib/free-port';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Top-level entries a copy of the project does without: built, generated, or machine-local. */

@@ -1,4 +1,4 @@
-import { StartupError } from '../config/config.exception';
+import { StartupError } from '../../lib/startup-error';
 
 export class InvalidDatabaseNameError extends StartupError {}
 

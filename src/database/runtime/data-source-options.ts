@@ -1,10 +1,10 @@
 import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { Book } from '../books/entities/book.entity';
-import type { DatabaseConfig } from '../config/database.config';
+import { Book } from '../../books/entities/book.entity';
+import type { DatabaseConfig } from '../../config/database.config';
 import { watchedClientClass } from './connection-watchdog';
-import { InitialSchema1764100000000 } from './migrations/1764100000000-InitialSchema';
-import { TrigramSearchIndexes1795636407651 } from './migrations/1795636407651-TrigramSearchIndexes';
+import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
+import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];

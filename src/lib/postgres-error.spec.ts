@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { DatabaseUnavailableError } from './database.exception';
+import { DatabaseUnavailableError } from './database-unavailable.exception';
 import { errorCode, isTransientConnectionError } from './postgres-error';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });

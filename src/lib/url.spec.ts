@@ -1,4 +1,4 @@
-import { databaseNameOf, redactUrl, scrubSecrets, withDatabase } from './database-url';
+import { databaseNameOf, redactUrl, scrubSecrets, withDatabase } from './url';
 
 describe('database URLs', () => {
   it('redacts the password and keeps the rest', () => {

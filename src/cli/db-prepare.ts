@@ -1,21 +1,19 @@
 /**
  * `npm run db:prepare`: creates the database if it is missing, applies pending migrations and
  * exits — 0 on success, 1 with one line naming the problem. Meant for an init container or a
- * deploy step. It runs DatabaseBootstrap without HTTP, so it shares the app's retries, advisory
+ * deploy step. It runs DatabaseLifecycle without HTTP, so it shares the app's retries, advisory
  * locks and error messages; without DATABASE_URL it prepares the embedded PostgreSQL.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
-import { DataSource } from 'typeorm';
 import { AppLogger } from '../common/app-logger';
 import { buildAppConfig } from '../config/app.config';
-import { StartupError } from '../config/config.exception';
+import { StartupError } from '../lib/startup-error';
 import { buildDatabaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from './data-source-options';
-import { DatabaseBootstrap } from './database-bootstrap';
-import { DatabaseTarget } from './database-target';
-import { TypeOrmNestLogger } from './typeorm-logger';
+import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
+import { DatabaseTarget } from '../database/lifecycle/database-target';
+import { describeError } from '../lib/describe-error';
 
 const CONTEXT = 'DbPrepare';
 
@@ -24,12 +22,11 @@ export async function prepareDatabase(env: Record<string, string | undefined>): 
   const config = buildDatabaseConfig({ ...env, DB_SCHEMA_MODE: 'migrate' });
   const target = new DatabaseTarget(config);
   for (const secret of target.secrets) AppLogger.addSecret(secret);
-  const dataSource = new DataSource(buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)));
-  const bootstrap = new DatabaseBootstrap(config, target, dataSource);
+  const lifecycle = new DatabaseLifecycle(config, target);
   try {
-    await bootstrap.onModuleInit();
+    await lifecycle.onModuleInit();
   } finally {
-    await bootstrap.onApplicationShutdown();
+    await lifecycle.onApplicationShutdown();
   }
 }
 
@@ -44,15 +41,10 @@ async function main(): Promise<number> {
     logger.log('Database prepared', CONTEXT);
     return 0;
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describe(error));
+    const message = error instanceof StartupError ? error.message : AppLogger.scrub(describeError(error));
     logger.fatal(`db:prepare failed: ${message}`, CONTEXT);
     return 1;
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0];
-  return String(error);
 }
 
 if (require.main === module) {

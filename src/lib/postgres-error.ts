@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from './database.exception';
+import { DatabaseUnavailableError } from './database-unavailable.exception';
 
 /** SQLSTATE codes this service reacts to. */
 export const SqlState = {
@@ -98,7 +98,10 @@ function hasCause(error: unknown, test: (e: unknown) => boolean): boolean {
   return false;
 }
 
-/** True when the connection itself broke, so the request cannot have been served by the database. */
-export function isConnectionLostError(error: unknown): boolean {
-  return isTransientConnectionError(error);
+/** The error's message, prefixed with its SQLSTATE or errno code when the message lacks it. */
+export function describePostgresError(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const text = message || (error instanceof AggregateError ? error.errors.map(String).join('; ') : 'unknown error');
+  return code && !text.includes(code) ? `${code}: ${text}` : text;
 }

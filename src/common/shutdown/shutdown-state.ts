@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appConfig, type AppConfig } from '../config/app.config';
+import { appConfig, type AppConfig } from '../../config/app.config';
 
 /**
  * Turns true when shutdown begins: readiness answers 503 and new requests are refused

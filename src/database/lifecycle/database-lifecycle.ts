@@ -1,22 +1,28 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { StartupError } from '../config/config.exception';
-import { databaseConfig } from '../config/database.config';
+import { StartupError } from '../../lib/startup-error';
+import { databaseConfig } from '../../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
 import { createDatabaseIfMissing } from './create-database';
-import { redactUrl, scrubSecrets } from './database-url';
+import { redactUrl, scrubSecrets } from '../../lib/url';
 import { DatabaseTarget } from './database-target';
-import { DatabaseStartupError } from './database.exception';
-import { errorCode, isTransientConnectionError } from './postgres-error';
+import { DatabaseStartupError } from '../database.exception';
+import { describePostgresError, isTransientConnectionError } from '../../lib/postgres-error';
+import { withTimeout } from '../../lib/timers';
+import { buildDataSourceOptions } from '../runtime/data-source-options';
+import { TypeOrmNestLogger } from '../runtime/typeorm-logger';
 import { retryWithBackoff } from './retry';
 
 /**
- * Owns the DataSource and the embedded server: brings them up in `onModuleInit`
- * (server, create-database, connect + ping, schema) and down in `onApplicationShutdown`.
+ * The one owner of the DataSource and of the embedded server, from creation to destruction:
+ * creates the DataSource (constructor), brings everything up in `onModuleInit` (server,
+ * create-database, connect + ping, schema) and down in `onApplicationShutdown`. The app
+ * (DatabaseModule) and `db:prepare` (src/cli) both run it.
  */
 @Injectable()
-export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
+export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  readonly dataSource: DataSource;
   private readonly logger = new Logger('Database');
   private shutdown?: Promise<void>;
   private connected = false;
@@ -24,8 +30,9 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
     private readonly target: DatabaseTarget,
-    private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.dataSource = new DataSource(buildDataSourceOptions(config, target.url, new TypeOrmNestLogger(config.logging)));
+  }
 
   async onModuleInit(): Promise<void> {
     const started = Date.now();
@@ -57,7 +64,6 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
     this.shutdown ??= (async () => {
       if (this.dataSource.isInitialized) await this.dataSource.destroy();
-      // @nestjs/typeorm's own shutdown hook may have destroyed it first.
       if (this.connected) this.logger.log('DataSource destroyed');
       const embedded = this.target.embedded;
       if (embedded) {
@@ -69,17 +75,13 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
     return this.shutdown;
   }
 
-  /** `SELECT 1` that fails after `timeoutMs` instead of waiting on a stuck server. */
+  /**
+   * `SELECT 1` that fails after `timeoutMs` instead of waiting on a stuck server. Readiness uses
+   * this rather than terminus's TypeOrmHealthIndicator.pingCheck: that one answers a failed ping
+   * with a bare "down" and drops the error, while our 503 names the cause in `detail`.
+   */
   async ping(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`ping timeout after ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.dataSource.query('SELECT 1'), timeoutMs, `ping timeout after ${timeoutMs} ms`);
   }
 
   private async initializeDataSource(): Promise<void> {
@@ -125,7 +127,7 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
       isRetryable: isTransientConnectionError,
       onRetry: (error, n, delayMs) =>
         this.logger.warn(
-          `${step}: PostgreSQL at ${redactUrl(url)} not reachable yet (${describe(error)}); attempt ${n}, next in ${delayMs} ms`,
+          `${step}: PostgreSQL at ${redactUrl(url)} not reachable yet (${describePostgresError(error)}); attempt ${n}, next in ${delayMs} ms`,
         ),
     });
   }
@@ -133,7 +135,7 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
   private toStartupError(error: unknown): StartupError {
     if (error instanceof StartupError) return error;
     const where = redactUrl(this.target.url);
-    const detail = scrubSecrets(describe(error), this.target.secrets);
+    const detail = scrubSecrets(describePostgresError(error), this.target.secrets);
     if (isTransientConnectionError(error)) {
       return new DatabaseStartupError(
         `PostgreSQL at ${where} was not reachable within DB_STARTUP_DEADLINE_MS=${this.config.startupDeadlineMs} (${detail})`,
@@ -142,11 +144,4 @@ export class DatabaseBootstrap implements OnModuleInit, OnApplicationShutdown {
     }
     return new DatabaseStartupError(`Database startup failed on ${where}: ${detail}`, { cause: error });
   }
-}
-
-function describe(error: unknown): string {
-  const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  const text = message || (error instanceof AggregateError ? error.errors.map(String).join('; ') : 'unknown error');
-  return code && !text.includes(code) ? `${code}: ${text}` : text;
 }

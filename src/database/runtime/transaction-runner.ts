@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { DatabaseUnavailableError } from './database.exception';
-import { errorCode, isConnectionLostError, SqlState } from './postgres-error';
+import { DatabaseUnavailableError } from '../../lib/database-unavailable.exception';
+import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
 
 export interface TransactionOptions {
   isolation?: IsolationLevel;
@@ -44,7 +44,7 @@ export class TransactionRunner {
       queryRunner = this.dataSource.createQueryRunner();
       await queryRunner.connect();
     } catch (error) {
-      throw isConnectionLostError(error) ? new DatabaseUnavailableError(undefined, { cause: error }) : error;
+      throw isTransientConnectionError(error) ? new DatabaseUnavailableError(undefined, { cause: error }) : error;
     }
     let broken: Error | undefined;
     try {
@@ -55,10 +55,10 @@ export class TransactionRunner {
     } catch (error) {
       // TypeORM releases the runner itself when its connection fails between two of our queries.
       const failure =
-        queryRunner.isReleased && !isConnectionLostError(error)
+        queryRunner.isReleased && !isTransientConnectionError(error)
           ? new DatabaseUnavailableError(undefined, { cause: error })
           : error;
-      if (isConnectionLostError(failure)) broken = failure as Error;
+      if (isTransientConnectionError(failure)) broken = failure as Error;
       if (queryRunner.isTransactionActive && !broken) {
         await queryRunner.rollbackTransaction().catch((rollbackError: unknown) => {
           broken = rollbackError as Error;

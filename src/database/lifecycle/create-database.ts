@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { assertValidDatabaseName, quoteIdentifier } from './database-name';
-import { databaseNameOf } from './database-url';
-import { DatabaseStartupError } from './database.exception';
-import { constraintOf, errorCode, SqlState } from './postgres-error';
+import { databaseNameOf } from '../../lib/url';
+import { DatabaseStartupError } from '../database.exception';
+import { constraintOf, errorCode, SqlState } from '../../lib/postgres-error';
 
 export interface CreateDatabaseOptions {
   connectTimeoutMs: number;

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { Client, ClientConfig } from 'pg';
-import { DatabaseUnavailableError } from './database.exception';
+import { DatabaseUnavailableError } from '../../lib/database-unavailable.exception';
 
 export interface WatchdogOptions {
   /** How long a liveness probe (an SSLRequest on a fresh connection) may wait for the server to answer. */

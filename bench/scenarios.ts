@@ -1,0 +1,169 @@
+/**
+ * The load scenarios: seeding, startup samples, and the interleaved rounds of every endpoint
+ * against the service and the baseline (warm-up, then max-rate and fixed-rate runs).
+ */
+import type { Client } from 'pg';
+import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor, WRITE_ENDPOINTS } from './lib/load';
+import { log } from './lib/log';
+import type { BenchOptions } from './lib/options';
+import { BenchPostgres, dropDatabase, vacuumBooks, withClient } from './lib/postgres';
+import { BenchReport, fmt } from './lib/report';
+import { insertBooks } from './lib/seed';
+import { RunningServer, startService } from './lib/servers';
+
+export class LoadScenarios {
+  private readonly state: LoadState = { books: [], deletable: [], deleteNext: 0, createSerial: 0, patchNext: 0 };
+  /** Fastest warm-up rate per endpoint, to size the pool of deletable rows. */
+  private readonly seenRate = new Map<Endpoint, number>();
+
+  constructor(
+    private readonly options: BenchOptions,
+    private readonly pg: BenchPostgres,
+    private readonly report: BenchReport,
+  ) {}
+
+  /** Which build runs as the service, with what extra environment. */
+  get serviceOptions(): { appDir: string; extraEnv: Record<string, string>; nodeFlags?: string[] } {
+    return { appDir: this.options.appDir, extraEnv: this.options.serviceEnv, nodeFlags: this.options.nodeFlags };
+  }
+
+  private get mainUrl(): URL {
+    return this.pg.urlOf(this.pg.database);
+  }
+
+  private sql<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return withClient(this.mainUrl, work);
+  }
+
+  async prepareDatabase(): Promise<void> {
+    await dropDatabase(this.pg, this.pg.database);
+    // The first boot creates the database and applies the migrations, as in production.
+    const first = await startService({ ...this.serviceOptions, databaseUrl: this.mainUrl });
+    await first.stop();
+    log(`seeding ${this.options.rows.toLocaleString('en-US')} books`);
+    await this.sql((client) => insertBooks(client, '978', 0, this.options.rows));
+    await this.vacuum();
+  }
+
+  async measureStartup(): Promise<void> {
+    for (let i = 0; i < this.options.startupSamples; i++) {
+      const service = await startService({ ...this.serviceOptions, databaseUrl: this.mainUrl });
+      await service.stop();
+      this.report.startup.existingMs.push(service.readyMs);
+      const fresh = `${this.pg.database}_fresh_${i}`;
+      await dropDatabase(this.pg, fresh);
+      const onFresh = await startService({ ...this.serviceOptions, databaseUrl: this.pg.urlOf(fresh) });
+      await onFresh.stop();
+      await dropDatabase(this.pg, fresh);
+      this.report.startup.freshMs.push(onFresh.readyMs);
+    }
+    log(
+      `startup to ready: existing database ${this.report.startup.existingMs.map((v) => fmt(v, 0)).join(', ')} ms; ` +
+        `fresh database ${this.report.startup.freshMs.map((v) => fmt(v, 0)).join(', ')} ms`,
+    );
+  }
+
+  /**
+   * `autocommit`, when given, joins the max-rate runs of the write endpoints only: reads are the
+   * same SQL in both baselines, so it prices the transaction and nothing else.
+   */
+  async loadRounds(service: RunningServer, baseline: RunningServer, autocommit?: RunningServer): Promise<void> {
+    const o = this.options;
+    const maxRunners = (endpoint: Endpoint, order: RunningServer[]) =>
+      autocommit && WRITE_ENDPOINTS.includes(endpoint) ? [...order, autocommit] : order;
+    await this.loadBooks();
+    const fixedRate = new Map<Endpoint, number>();
+    log(`warm-up: ${o.warmupS} s per endpoint and server`);
+    for (const endpoint of o.endpoints) {
+      const warm = [];
+      for (const server of maxRunners(endpoint, [service, baseline])) {
+        warm.push(await this.run(server, endpoint, 'max', 0, o.warmupS));
+      }
+      fixedRate.set(endpoint, Math.max(1, Math.round(o.fixedFraction * Math.min(...warm.map((m) => m.rps)))));
+    }
+    await this.endRound();
+    for (let round = 1; round <= o.rounds; round++) {
+      // Alternate who goes first, so drift on a shared machine does not favour one side.
+      const order = round % 2 ? [service, baseline] : [baseline, service];
+      for (const endpoint of o.endpoints) {
+        for (const server of maxRunners(endpoint, order)) await this.run(server, endpoint, 'max', round, o.durationS);
+        for (const server of order) {
+          await this.run(server, endpoint, 'fixed', round, o.fixedDurationS, fixedRate.get(endpoint));
+        }
+      }
+      await this.endRound();
+    }
+  }
+
+  private async run(
+    server: RunningServer,
+    endpoint: Endpoint,
+    mode: Measurement['mode'],
+    round: number,
+    durationS: number,
+    overallRate?: number,
+  ): Promise<Measurement> {
+    // A run's last in-flight PATCHes change versions whose answers it never reads: resync.
+    if (endpoint === 'update') await this.loadBooks();
+    if (endpoint === 'delete') {
+      const rate = overallRate ?? Math.max(this.seenRate.get('delete') ?? 0, 2 * (this.seenRate.get('get-id') ?? 3000));
+      await this.ensureDeletable(Math.ceil(rate * durationS * 1.5) + 200);
+    }
+    const m = await measure(server, requestsFor(endpoint, this.state), {
+      connections: this.options.connections,
+      durationS,
+      overallRate,
+      round,
+      mode,
+      postmasterPid: this.pg.postmasterPid,
+      label: endpoint,
+    });
+    this.seenRate.set(endpoint, Math.max(this.seenRate.get(endpoint) ?? 0, m.rps));
+    this.report.runs.push(m);
+    const bad = m.non2xx || m.errors ? ` non-2xx ${m.non2xx} ${JSON.stringify(m.statusCounts)} errors ${m.errors}` : '';
+    log(
+      `${round ? `round ${round}` : 'warm-up'} ${ENDPOINT_LABELS[endpoint]} ${server.name} ${mode}${overallRate ? ` @${overallRate}/s` : ''}: ` +
+        `${fmt(m.rps, 0)} req/s p50 ${fmt(m.latencyMs.p50, 2)} p99 ${fmt(m.latencyMs.p99, 2)} ms, ` +
+        `${fmt(m.cpuUsPerRequest, 0)} µs CPU/req${bad}`,
+    );
+    return m;
+  }
+
+  private async loadBooks(): Promise<void> {
+    this.state.books = await this.sql(
+      async (client) =>
+        (
+          await client.query<{ id: string; version: number }>(
+            `SELECT id, version FROM books WHERE isbn LIKE '978%' ORDER BY isbn`,
+          )
+        ).rows,
+    );
+  }
+
+  /** Rows for DELETE to remove: those POST created, topped up with inserted ones. */
+  private async ensureDeletable(need: number): Promise<void> {
+    const ids = await this.sql(async (client) => {
+      const select = () => client.query<{ id: string }>(`SELECT id FROM books WHERE isbn LIKE '979%'`);
+      let rows = (await select()).rows;
+      if (rows.length < need) {
+        const from = this.state.createSerial;
+        this.state.createSerial += need - rows.length;
+        await insertBooks(client, '979', from, this.state.createSerial);
+        rows = (await select()).rows;
+      }
+      return rows.map((r) => r.id);
+    });
+    this.state.deletable = ids;
+    this.state.deleteNext = 0;
+  }
+
+  /** Back to the seeded rows, vacuumed, so every round starts from the same table. */
+  private async endRound(): Promise<void> {
+    await this.sql((client) => client.query(`DELETE FROM books WHERE isbn LIKE '979%'`));
+    await this.vacuum();
+  }
+
+  private vacuum(): Promise<unknown> {
+    return vacuumBooks(this.mainUrl);
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { problemBody, unavailable } from '../problem-mapping';
+import { PROBLEM_CONTENT_TYPE } from '../problem-details';
+import type { ShutdownState } from './shutdown-state';
+
+/**
+ * While draining, every request but liveness is refused with 503 problem+json and
+ * `Connection: close`; the requests admitted before that are counted until answered.
+ */
+export function installShutdownHooks(fastify: FastifyInstance, shutdown: ShutdownState): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (shutdown.isShuttingDown && !request.url.startsWith('/health/live')) {
+      const problem = unavailable('The service is shutting down; retry on another instance');
+      void reply
+        .status(problem.type.status)
+        .header('Connection', 'close')
+        .headers(problem.headers ?? {})
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problemBody(problem, request.url, String(request.id)));
+      return;
+    }
+    done();
+  });
+  // After the refusal hook: only admitted requests hold up the drain on shutdown.
+  shutdown.trackRequests(fastify);
+}

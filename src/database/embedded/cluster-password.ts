@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Per-cluster password, made on first use and kept beside the data folder (mode 0600). */
+export function clusterPassword(dataDir: string): string {
+  const file = `${dataDir}.password`;
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const password = randomBytes(18).toString('base64url');
+  try {
+    fs.writeFileSync(file, password + '\n', { mode: 0o600, flag: 'wx' });
+    return password;
+  } catch (error) {
+    // Another process wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+}

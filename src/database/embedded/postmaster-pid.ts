@@ -1,0 +1,32 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The postmaster's pid from the first line of `<dataDir>/postmaster.pid`; undefined without a valid one. */
+export function readPostmasterPid(dataDir: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(postmasterPidFile(dataDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function postmasterPidFile(dataDir: string): string {
+  return path.join(dataDir, 'postmaster.pid');
+}
+
+/** True while `pid` is alive and (as far as /proc tells) a PostgreSQL process. */
+export function isPostgresProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true;
+  }
+}

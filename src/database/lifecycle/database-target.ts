@@ -1,0 +1,37 @@
+import { Logger } from '@nestjs/common';
+import type { DatabaseConfig } from '../../config/database.config';
+import { databaseNameOf } from '../../lib/url';
+import { EmbeddedPostgresServer } from '../embedded/embedded-postgres.server';
+
+/**
+ * Where the service's data lives: a server named by DATABASE_URL, or the embedded one.
+ * Constructing it writes nothing: the embedded cluster's password file is made when a URL
+ * is first read.
+ */
+export class DatabaseTarget {
+  /** The embedded server to start, when DATABASE_URL is unset. */
+  readonly embedded?: EmbeddedPostgresServer;
+  private readonly external?: { url: URL; adminUrl: URL };
+
+  constructor(config: DatabaseConfig, logger = new Logger('EmbeddedPostgres')) {
+    if (config.url && config.adminUrl) this.external = { url: config.url, adminUrl: config.adminUrl };
+    else this.embedded = new EmbeddedPostgresServer(config.embedded, logger);
+  }
+
+  get url(): URL {
+    return this.external?.url ?? this.embedded!.url();
+  }
+
+  get adminUrl(): URL {
+    return this.external?.adminUrl ?? this.embedded!.url('postgres');
+  }
+
+  get databaseName(): string {
+    return databaseNameOf(this.url);
+  }
+
+  /** Passwords to scrub from anything printed. */
+  get secrets(): string[] {
+    return [this.url.password, this.adminUrl.password].filter(Boolean).map(decodeURIComponent);
+  }
+}
