@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
+import { helmetHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 
@@ -35,10 +35,12 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   // Only JSON bodies: a text/plain body is a 415, not a string handed to the validator.
   fastify.removeContentTypeParser(['text/plain']);
-  registerSecurity(app, config);
+  enableCors(app, config);
 
+  // One hook for the headers every response carries: helmet's (computed once) and the request id.
+  const securityHeaders = helmetHeaders(HELMET_OPTIONS);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.headers(securityHeaders).header('x-request-id', request.id);
     done();
   });
   installShutdownHooks(fastify, shutdown);
@@ -63,22 +65,22 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   setupSwagger(app);
 }
 
-/** Helmet's headers on every response, and CORS for the configured origins only. */
-function registerSecurity(app: NestFastifyApplication, config: AppConfig): void {
-  // Plugins load when the app initialises, before its routes, so no route escapes the headers.
-  void app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        // Swagger UI at /docs: scripts from this origin, inline styles, data: images.
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        // Plain-HTTP deployments (compose, localhost) would otherwise break /docs.
-        upgradeInsecureRequests: null,
-      },
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    directives: {
+      // Swagger UI at /docs: scripts from this origin, inline styles, data: images.
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      // Plain-HTTP deployments (compose, localhost) would otherwise break /docs.
+      upgradeInsecureRequests: null,
     },
-  });
+  },
+};
+
+/** CORS for the configured origins only. */
+function enableCors(app: NestFastifyApplication, config: AppConfig): void {
   if (config.corsOrigins.length === 0) return;
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,

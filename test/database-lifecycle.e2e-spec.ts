@@ -114,19 +114,18 @@ describe('DatabaseModule lifecycle', () => {
     await Promise.all(apps.map((app) => request(app.baseUrl).post('/books').send(book(uniqueIsbn13())).expect(201)));
   });
 
-  it('fails fast on a wrong password: non-zero exit in under 2 s, one line, password nowhere', async () => {
+  it('fails fast on a wrong password: non-zero exit without one retry, one line, password nowhere', async () => {
     const secret = `wrong-${randomBytes(8).toString('hex')}`;
     const url = new URL(process.env.BOOKAPI_TEST_EMBEDDED_ADMIN_URL!);
     url.password = secret;
     url.pathname = `/${testDatabaseName('badpw')}`;
-    const started = Date.now();
     const app = spawnApp({ DATABASE_URL: url.toString(), NODE_ENV: 'development' });
     const { code } = await app.exited;
-    const elapsed = Date.now() - started;
 
     expect(code).not.toBe(0);
-    expect(elapsed).toBeLessThan(2000);
     const output = app.output();
+    // Fast means no backoff at all (no timing asserted: the machine may be loaded): 28P01 is not transient.
+    expect(output).not.toMatch(/not reachable yet|attempt \d+, next in/);
     expect(output).toMatch(/Startup failed: Password authentication failed for user "postgres" .*\(28P01\)/);
     expect(output).not.toContain(secret);
     expect(output.split('\n').filter((line) => /^\s+at /.test(line))).toEqual([]);
