@@ -6,8 +6,8 @@ import { validationProblem } from '../common/validation';
 import { constraintOf, errorCode, SqlState } from '../database/postgres-error';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { CreateBookDto } from './dto/create-book.dto';
-import { BookCursor, decodeCursor, encodeCursor, FIRST_CURSOR } from './book-cursor';
-import type { BookSortField, ListBooksQueryDto } from './dto/list-books-query.dto';
+import { BooksListQuery, type BooksPage } from './books-list.query';
+import type { ListBooksQueryDto } from './dto/list-books-query.dto';
 import { REQUIRED_BOOK_FIELDS, UpdateBookDto } from './dto/update-book.dto';
 import { Book } from './entities/book.entity';
 import type { EntityTag } from './etag';
@@ -29,40 +29,20 @@ const RETURNING = [
 /** The same columns for reads. */
 const BOOK_COLUMNS = RETURNING;
 
-/**
- * Per sort field: the column, and the exact key a cursor keeps (created_at as text with its
- * microseconds: a JS Date would round them off and repeat or skip rows at a page boundary).
- */
-const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: string }> = {
-  title: { column: 'book.title', key: 'book.title', param: '' },
-  author: { column: 'book.author', key: 'book.author', param: '' },
-  publishedYear: { column: 'book.published_year', key: 'book.published_year', param: '' },
-  createdAt: {
-    column: 'book.created_at',
-    key: `to_char(book.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    param: '::timestamptz',
-  },
-};
-
-/**
- * `total` is exact up to this many matches. Past it, counting would read every match on every
- * request (tens of ms at a million rows), so it is estimated and `meta.totalEstimated` is true.
- */
-export const EXACT_TOTAL_CAP = 10_000;
-
-export interface BooksPage {
-  data: Book[];
-  meta: { page?: number; limit: number; total: number; totalEstimated?: true; nextCursor?: string | null };
-}
-
-type ListRow = Book & { total: number; estimate: string | null; cursor_key: string | number };
+/** Kept here for callers that import it with the service. */
+export { EXACT_TOTAL_CAP } from './books-list.query';
+export type { BooksPage } from './books-list.query';
 
 @Injectable()
 export class BooksService {
   constructor(
     @InjectRepository(Book) private readonly books: Repository<Book>,
     private readonly transactions: TransactionRunner,
-  ) {}
+  ) {
+    this.lists = new BooksListQuery(books, transactions);
+  }
+
+  private readonly lists: BooksListQuery;
 
   async create(dto: CreateBookDto): Promise<Book> {
     const [book] = await this.insert([dto], () => 'isbn');
@@ -125,67 +105,9 @@ export class BooksService {
     return new Set(rows.map((row) => row.isbn));
   }
 
-  /**
-   * One statement, no transaction: the page (plus one row, to know whether another follows)
-   * and the capped count of matches. Offset pages by `page`; keyset pages by `cursor`.
-   */
-  async list(query: ListBooksQueryDto): Promise<BooksPage> {
-    const params: unknown[] = [];
-    const bind = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
-    const filters: string[] = [];
-    if (query.q) {
-      const q = bind(`%${escapeLike(query.q)}%`);
-      filters.push(`(book.title ILIKE ${q} OR book.author ILIKE ${q})`);
-    }
-    if (query.author) filters.push(`book.author = ${bind(query.author)}`);
-    if (query.isbn) filters.push(`book.isbn = ${bind(query.isbn)}`);
-    if (query.publishedFrom !== undefined) filters.push(`book.published_year >= ${bind(query.publishedFrom)}`);
-    if (query.publishedTo !== undefined) filters.push(`book.published_year <= ${bind(query.publishedTo)}`);
-    const matching = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-    const filterParams = params.slice();
-
-    const sort = SORT_KEYS[query.sort];
-    const direction = query.order === 'desc' ? 'DESC' : 'ASC';
-    const cursor = query.cursor === undefined ? undefined : this.parseCursor(query);
-    const onPage = [...filters];
-    if (cursor) {
-      // A row comparison walks the (sort column, id) index from the cursor on.
-      const after = `(${sort.column}, book.id) ${direction === 'ASC' ? '>' : '<'} (${bind(cursor.key, sort.param)}, ${bind(cursor.id, '::uuid')})`;
-      onPage.push(after);
-    }
-    const offset = query.cursor === undefined ? (query.page - 1) * query.limit : 0;
-    const rows = await this.books.query<ListRow[]>(
-      `SELECT c.total, c.estimate, b.* FROM (
-        SELECT count(*)::int AS total, ${filters.length ? 'NULL' : "(SELECT reltuples::bigint FROM pg_class WHERE oid = 'books'::regclass)"} AS estimate
-        FROM (SELECT 1 FROM books book ${matching} LIMIT ${EXACT_TOTAL_CAP + 1}) capped
-      ) c LEFT JOIN LATERAL (
-        SELECT ${BOOK_COLUMNS}, ${query.cursor === undefined ? 'NULL' : sort.key} AS cursor_key FROM books book
-        ${onPage.length ? `WHERE ${onPage.join(' AND ')}` : ''}
-        ORDER BY ${sort.column} ${direction}, book.id ${direction}
-        LIMIT ${bind(query.limit + 1)} OFFSET ${bind(offset)}
-      ) b ON true`,
-      params,
-    );
-
-    const found = rows[0].id === null ? [] : rows;
-    const data = found.slice(0, query.limit).map(toBook);
-    let total = rows[0].total;
-    let totalEstimated: true | undefined;
-    if (total > EXACT_TOTAL_CAP) {
-      const estimate = filters.length ? await this.estimateMatches(matching, filterParams) : Number(rows[0].estimate);
-      total = Math.max(EXACT_TOTAL_CAP + 1, Math.round(estimate));
-      totalEstimated = true;
-    }
-    const meta: BooksPage['meta'] =
-      query.cursor === undefined ? { page: query.page, limit: query.limit, total } : { limit: query.limit, total };
-    if (totalEstimated) meta.totalEstimated = totalEstimated;
-    if (query.cursor !== undefined) {
-      const last = found.length > query.limit ? found[query.limit - 1] : undefined;
-      meta.nextCursor = last
-        ? encodeCursor({ sort: query.sort, order: query.order, key: last.cursor_key, id: last.id })
-        : null;
-    }
-    return { data, meta };
+  /** GET /books: the plan per request shape lives in books-list.query.ts. */
+  list(query: ListBooksQueryDto): Promise<BooksPage> {
+    return this.lists.run(query);
   }
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */
@@ -193,38 +115,6 @@ export class BooksService {
     const [book] = await this.books.query<Book[]>(`SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`, [id]);
     if (!book) throw notFound(id);
     return book;
-  }
-
-  /** The cursor of a keyset page, checked against the query it comes with. */
-  private parseCursor(query: ListBooksQueryDto): BookCursor | undefined {
-    if (query.page !== 1) {
-      throw validationProblem([{ field: 'page', message: 'page cannot be combined with cursor' }]);
-    }
-    if (query.cursor === FIRST_CURSOR) return undefined;
-    const cursor = decodeCursor(query.cursor!);
-    if (!cursor) {
-      throw validationProblem([
-        { field: 'cursor', message: 'cursor must be * or the meta.nextCursor of an earlier page' },
-      ]);
-    }
-    if (cursor.sort !== query.sort || cursor.order !== query.order) {
-      throw validationProblem([
-        {
-          field: 'cursor',
-          message: `this cursor belongs to sort=${cursor.sort}&order=${cursor.order}; repeat them with it`,
-        },
-      ]);
-    }
-    return cursor;
-  }
-
-  /** The planner's row estimate for the filters: a catalogue lookup, no rows read. */
-  private async estimateMatches(matching: string, params: unknown[]): Promise<number> {
-    const [plan] = await this.books.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(
-      `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${matching}`,
-      params,
-    );
-    return plan['QUERY PLAN'][0].Plan['Plan Rows'];
   }
 
   /**
@@ -306,26 +196,6 @@ function assertPatchable(dto: UpdateBookDto): void {
   if (nulls.length) {
     throw validationProblem(nulls.map((field) => ({ field, message: `${field} cannot be null` })));
   }
-}
-
-/** The book alone, in the entity's property order (as TypeORM returned it). */
-function toBook(row: ListRow): Book {
-  return {
-    id: row.id,
-    title: row.title,
-    author: row.author,
-    isbn: row.isbn,
-    publishedYear: row.publishedYear,
-    pageCount: row.pageCount,
-    summary: row.summary,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-    version: row.version,
-  };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
 function notFound(id: string): ProblemException {
