@@ -8,13 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from 'pg';
 import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor, WRITE_ENDPOINTS } from './lib/load';
-import { encodeCursor } from '../src/books/book-cursor';
 import { BenchOptions, parseOptions } from './lib/options';
 import { BenchPostgres, dropDatabase, startPostgres, withClient } from './lib/postgres';
 import { loadAverage, machineInfo, rssBytes } from './lib/proc';
 import { newestProfile, summariseProfile } from './lib/profile';
 import { BenchReport, evaluateTargets, fmt, renderMarkdown, ScaleCase } from './lib/report';
-import { authorOf, insertBooks, RARE_BOOKS, RARE_SURNAME, titleOf } from './lib/seed';
+import { insertBooks } from './lib/seed';
+import { mergeScaleRun, scaleCases, seedScaleTable, SMOKE_SCALE_CASES } from './lib/scale-cases';
 import { nodeFlags } from '../src/lib/node-flags';
 import { ROOT, RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
 
@@ -206,47 +206,20 @@ class Bench {
     return this.sql((client) => client.query('VACUUM (ANALYZE) books'));
   }
 
+  /** GET /books shapes on adversarial data (lib/scale-cases.ts), at --rows and at --scale-rows. */
   async scale(service: RunningServer): Promise<void> {
-    await this.scaleCases(service, this.options.rows);
-    if (!this.options.scaleRows) return;
-    log(`growing the table to ${this.options.scaleRows.toLocaleString('en-US')} books`);
-    const from = this.options.rows;
-    let next = 0;
-    await this.sql((client) =>
-      insertBooks(client, '978', from, this.options.scaleRows, (done) => {
-        if (done >= next) {
-          log(`  ${(from + done).toLocaleString('en-US')} rows`);
-          next += 200_000;
-        }
-      }),
-    );
-    await this.vacuum();
-    await this.scaleCases(service, this.options.scaleRows);
+    for (const rows of [this.options.rows, this.options.scaleRows].filter((n) => n > 0)) {
+      log(`scale: seeding ${rows.toLocaleString('en-US')} books with generate_series`);
+      const seedStart = Date.now();
+      await this.sql((client) => seedScaleTable(client, rows));
+      log(`scale: seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+      await this.scaleCases(service, rows);
+    }
   }
 
   private async scaleCases(service: RunningServer, rows: number): Promise<void> {
-    const deepPage = Math.max(2, Math.floor(rows / 2 / 20));
-    // The deep page by cursor starts after the last book of the page before it.
-    const cursor = await this.sql(async (client) => {
-      const { rows } = await client.query<{ key: string; id: string }>(
-        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key, id
-         FROM books ORDER BY created_at, id OFFSET $1 LIMIT 1`,
-        [(deepPage - 1) * 20 - 1],
-      );
-      return encodeCursor({ sort: 'createdAt', order: 'asc', key: rows[0].key, id: rows[0].id });
-    });
-    const cases: Omit<ScaleCase, 'rows'>[] = [
-      { name: 'page 1', path: '/books?limit=20' },
-      { name: 'deep page, offset', path: `/books?limit=20&page=${deepPage}` },
-      { name: 'deep page, cursor', path: `/books?limit=20&cursor=${cursor}` },
-      { name: `filter q, ${RARE_BOOKS} matches at any size`, path: `/books?limit=20&q=${RARE_SURNAME.toLowerCase()}` },
-      {
-        name: 'filter q, 0.06 % of rows match',
-        path: `/books?limit=20&q=${encodeURIComponent(titleOf(4321).replace(/^The |, Book \d$/g, ''))}`,
-      },
-      { name: 'filter author (exact)', path: `/books?limit=20&author=${encodeURIComponent(authorOf(1234))}` },
-      { name: 'sort title desc', path: '/books?limit=20&sort=title&order=desc' },
-    ];
+    const all = await this.sql((client) => scaleCases(client, rows));
+    const cases = this.options.smoke ? all.filter((c) => SMOKE_SCALE_CASES.includes(c.name)) : all;
     for (const c of cases) {
       const scaleCase: ScaleCase = { ...c, rows };
       if (!c.skipped) {
@@ -302,7 +275,7 @@ async function main(): Promise<void> {
   log(report.postgres);
   const bench = new Bench(options, pg, report);
   await bench.prepareDatabase();
-  await bench.measureStartup();
+  if (options.startup) await bench.measureStartup();
 
   const profileDir = (name: string) => (options.profile ? path.join(WORK_DIR, 'profile', `cpu-${name}`) : undefined);
   // Old profiles would be mistaken for this run's.
@@ -354,9 +327,10 @@ async function main(): Promise<void> {
   }
   report.loadAverage.end = loadAverage();
   report.finishedAt = new Date().toISOString();
-  fs.writeFileSync(path.join(options.outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(options.outDir, 'RESULTS.md'), renderMarkdown(report));
-  for (const t of evaluateTargets(report))
+  const written = options.scaleOnly ? mergeScaleRun(path.join(options.outDir, 'results.json'), report) : report;
+  fs.writeFileSync(path.join(options.outDir, 'results.json'), JSON.stringify(written, null, 2) + '\n');
+  fs.writeFileSync(path.join(options.outDir, 'RESULTS.md'), renderMarkdown(written));
+  for (const t of evaluateTargets(written))
     log(`${t.met ? 'met    ' : 'NOT MET'} ${t.name}: ${t.measured} (goal ${t.goal})`);
   log(`wrote ${path.relative(ROOT, path.join(options.outDir, 'RESULTS.md'))} and results.json`);
 }
