@@ -14,7 +14,10 @@ export const SEARCH_RANKED = 2_001;
  * are spelled as ranges (Latin, Greek to Ethiopic and more, kana, CJK, Hangul) so that the
  * OpenAPI `pattern` means the same in any regex engine, with or without Unicode mode.
  */
-const Q_PATTERN = /[0-9A-Za-z\u00C0-\u024F\u0370-\u1FFF\u3040-\u9FFF\uAC00-\uD7AF]{3}/;
+const LETTERS = '0-9A-Za-z\\u00C0-\\u024F\\u0370-\\u1FFF\\u3040-\\u9FFF\\uAC00-\\uD7AF';
+const Q_PATTERN = new RegExp(`[${LETTERS}]{3}`);
+/** A search with no word in it would match nothing, silently. */
+const SEARCH_PATTERN = new RegExp(`[${LETTERS}]`);
 const Q_MESSAGE = 'q must contain at least 3 letters or digits in a row; for short words use search';
 
 /** Only plain decimal integers become numbers: '', ' ', '0x10' or '1e3' stay strings and fail IsInt. */
@@ -65,11 +68,12 @@ export class ListBooksQueryDto {
       '`meta.totalEstimated` is true. Combines with the other filters and with `cursor`.',
     minLength: 1,
     maxLength: 200,
+    pattern: SEARCH_PATTERN.source,
   })
   @IsOptional()
   @IsString()
   @IsText(1, 200)
-  @Matches(/[\p{L}\p{N}]/u, { message: 'search must contain at least one letter or digit' })
+  @Matches(SEARCH_PATTERN, { message: 'search must contain at least one letter or digit' })
   search?: string;
 
   @ApiPropertyOptional({ description: 'Exact author, e.g. `Andrew Hunt`', minLength: 1, maxLength: 200 })
