@@ -13,6 +13,7 @@ import { startPostgres } from './lib/postgres';
 import { loadAverage, machineInfo, rssBytes } from './lib/proc';
 import { newestProfile, summariseProfile } from './lib/profile';
 import { BenchReport, evaluateTargets, renderMarkdown } from './lib/report';
+import { mergeScaleRun } from './lib/scale-cases';
 import { runScaleCases } from './scale-cases';
 import { LoadScenarios } from './scenarios';
 import { nodeFlags } from '../src/lib/node-flags';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   log(report.postgres);
   const bench = new LoadScenarios(options, pg, report);
   await bench.prepareDatabase();
-  await bench.measureStartup();
+  if (options.startup) await bench.measureStartup();
 
   const profileDir = (name: string) => (options.profile ? path.join(WORK_DIR, 'profile', `cpu-${name}`) : undefined);
   // Old profiles would be mistaken for this run's.
@@ -131,9 +132,10 @@ async function main(): Promise<void> {
   }
   report.loadAverage.end = loadAverage();
   report.finishedAt = new Date().toISOString();
-  fs.writeFileSync(path.join(options.outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(options.outDir, 'RESULTS.md'), renderMarkdown(report));
-  for (const t of evaluateTargets(report))
+  const written = options.scaleOnly ? mergeScaleRun(path.join(options.outDir, 'results.json'), report) : report;
+  fs.writeFileSync(path.join(options.outDir, 'results.json'), JSON.stringify(written, null, 2) + '\n');
+  fs.writeFileSync(path.join(options.outDir, 'RESULTS.md'), renderMarkdown(written));
+  for (const t of evaluateTargets(written))
     log(`${t.met ? 'met    ' : 'NOT MET'} ${t.name}: ${t.measured} (goal ${t.goal})`);
   log(`wrote ${path.relative(ROOT, path.join(options.outDir, 'RESULTS.md'))} and results.json`);
 }

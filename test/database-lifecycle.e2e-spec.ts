@@ -100,6 +100,7 @@ describe('DatabaseModule lifecycle', () => {
       'isbn',
       'page_count',
       'published_year',
+      'search_vector',
       'summary',
       'title',
       'updated_at',

@@ -11,6 +11,10 @@ export interface BenchOptions {
   scale: boolean;
   /** Run the interleaved load rounds at all. */
   load: boolean;
+  /** Time service starts (existing and fresh database). */
+  startup: boolean;
+  /** Only the scale section; its cases replace those in the output folder's results.json. */
+  scaleOnly: boolean;
   rounds: number;
   warmupS: number;
   durationS: number;
@@ -56,6 +60,8 @@ const USAGE = `npm run bench -- [options]
   --startup-samples N   service starts timed per kind (default 3)
   --no-load             skip the load rounds (startup and scale only)
   --no-scale            skip the scale step
+  --scale-only          only the scale step (no load, no startup timing); its cases replace the
+                        scale section of the output folder's results.json, RESULTS.md re-rendered
   --profile             run the service under node --cpu-prof; summary in the output folder
   --no-build            do not run nest build first
   --app DIR             run DIR/dist/main.js as the service (a variant to compare; no build)
@@ -77,6 +83,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     scaleRows: smoke ? 0 : 1_000_000,
     scale: true,
     load: true,
+    startup: true,
+    scaleOnly: false,
     rounds: smoke ? 1 : 3,
     warmupS: smoke ? 1 : 5,
     durationS: smoke ? 1 : 8,
@@ -152,6 +160,11 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         break;
       case '--no-scale':
         o.scale = false;
+        break;
+      case '--scale-only':
+        o.scaleOnly = true;
+        o.load = false;
+        o.startup = false;
         break;
       case '--profile':
         o.profile = true;

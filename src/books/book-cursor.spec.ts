@@ -9,6 +9,8 @@ describe('book cursor', () => {
     { sort: 'title', order: 'desc', key: 'Dune, "Messiah" — ü', id: ID },
     { sort: 'author', order: 'asc', key: '', id: ID },
     { sort: 'publishedYear', order: 'desc', key: -500, id: ID },
+    { sort: 'relevance', order: 'desc', key: '0.06079271', id: ID },
+    { sort: 'relevance', order: 'desc', key: '1e-20', id: ID },
   ];
 
   it.each(cursors)('round-trips %j through an opaque url-safe string', (cursor) => {
@@ -28,6 +30,9 @@ describe('book cursor', () => {
     ['a timestamp without microseconds', encode(['createdAt', 'asc', '2026-11-25T12:00:00Z', ID])],
     ['an impossible timestamp', encode(['createdAt', 'asc', '2026-13-45T12:00:00.000000Z', ID])],
     ['a NUL in a text key', encode(['title', 'asc', 'a\u0000b', ID])],
+    ['a relevance cursor in ascending order', encode(['relevance', 'asc', '0.5', ID])],
+    ['a relevance key that is not a number', encode(['relevance', 'desc', '0.5; select', ID])],
+    ['a relevance key given as a JSON number', encode(['relevance', 'desc', 0.5, ID])],
     ['a text key longer than any title', encode(['title', 'asc', 'x'.repeat(301), ID])],
   ])('refuses %s', (_name, text) => {
     expect(decodeCursor(text)).toBeUndefined();

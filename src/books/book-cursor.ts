@@ -3,11 +3,14 @@ import { BOOK_SORT_FIELDS, type BookSortField } from './dto/list-books-query.dto
 /** `cursor=*` starts a keyset walk at the first book; later pages pass meta.nextCursor back. */
 export const FIRST_CURSOR = '*';
 
+/** The order of a `search`: by rank, then id, both descending. */
+export const RELEVANCE = 'relevance';
+
 /** Where a keyset page starts: after the book with this sort key and id, in this order. */
 export interface BookCursor {
-  sort: BookSortField;
+  sort: BookSortField | typeof RELEVANCE;
   order: 'asc' | 'desc';
-  /** The sort column's value: text, an integer year, or an ISO timestamp with microseconds. */
+  /** The sort column's value: text, an integer year, an ISO timestamp with microseconds, or a rank (real, as text). */
   key: string | number;
   id: string;
 }
@@ -15,6 +18,8 @@ export interface BookCursor {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What the list query's to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') produces. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** What PostgreSQL prints for a real: shortest exact digits, maybe with an exponent. */
+const REAL = /^-?\d+(\.\d+)?(e[-+]\d+)?$/;
 
 /** Opaque to clients: base64url of a small JSON array. */
 export function encodeCursor(cursor: BookCursor): string {
@@ -31,9 +36,13 @@ export function decodeCursor(text: string): BookCursor | undefined {
   }
   if (!Array.isArray(value) || value.length !== 4) return undefined;
   const [sort, order, key, id] = value as unknown[];
+  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+  if (sort === RELEVANCE) {
+    if (order !== 'desc' || typeof key !== 'string' || !REAL.test(key) || key.length > 40) return undefined;
+    return { sort: RELEVANCE, order, key, id };
+  }
   if (!(BOOK_SORT_FIELDS as readonly unknown[]).includes(sort)) return undefined;
   if (order !== 'asc' && order !== 'desc') return undefined;
-  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
   const field = sort as BookSortField;
   const keyValid =
     field === 'publishedYear'

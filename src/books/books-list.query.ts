@@ -1,13 +1,37 @@
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+import type { TransactionRunner } from '../database/runtime/transaction-runner';
+import { BookCursor, encodeCursor, RELEVANCE } from './book-cursor';
 import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
-import { type BookCursor, encodeCursor } from './book-cursor';
-import type { BookSortField, ListBooksQueryDto } from './dto/list-books-query.dto';
+import { type BookSortField, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
 import type { Book } from './entities/book.entity';
+
+/**
+ * GET /books, with a cost bounded per request whatever the data looks like (issue 15; the
+ * measurements behind each number are in bench/FINDINGS.md, "Lists at scale"):
+ * - no filter: the page by its (sort, id) index, and a count capped at EXACT_TOTAL_CAP;
+ * - filters the planner expects to match few rows (SPARSE_ESTIMATE): all matches, up to
+ *   MATCH_CAP, by a bitmap over their index, sorted; an exact total;
+ * - filters expected to match many: a walk of the (sort, id) index that examines at most
+ *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
+ *   from the last row examined; the total is the planner's estimate;
+ * - `search`: the matches of the full-text index, up to MATCH_CAP, ranked.
+ */
+export const SPARSE_ESTIMATE = 1_000;
+export const MATCH_CAP = SEARCH_RANKED - 1;
+export const WALK_BUDGET = 2_000;
+/** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
+const RANK_NORMALIZATION = 1;
+/** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
+export const SEARCH_CONFIG = 'simple';
 
 export interface BooksPage {
   data: Book[];
   meta: { page?: number; limit: number; total: number; totalEstimated?: true; nextCursor?: string | null };
 }
+
+/** Raw columns a plan reads into its candidate set; BOOK_COLUMNS names them for the API. */
+const RAW_COLUMNS =
+  'book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version';
 
 /**
  * Per sort field: the column, and the exact key a cursor keeps (created_at as text with its
@@ -24,88 +48,249 @@ const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: str
   },
 };
 
-type ListRow = Book & { total: number; estimate: string | null; cursor_key: string | number };
+/** Session settings under which the planner can only read an index through a bitmap. */
+export const BITMAP_ONLY = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`;
+
+export type ListPlan = 'all' | 'sparse' | 'walk' | 'search';
+
+export interface ListStatement {
+  plan: ListPlan;
+  sql: string;
+  params: unknown[];
+}
+
+type Row = Book & { total?: number; estimate?: string | null; cursor_key: string | number };
+type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
+
+/** The statements, built apart from running them so a test can EXPLAIN exactly what runs. */
+export class ListStatements {
+  readonly params: unknown[] = [];
+  readonly filters: string[] = [];
+  readonly sort: (typeof SORT_KEYS)[BookSortField];
+  readonly direction: 'ASC' | 'DESC';
+  private readonly filterCount: number;
+
+  constructor(
+    readonly query: ListBooksQueryDto,
+    readonly cursor?: BookCursor,
+  ) {
+    if (query.q) {
+      const q = this.bind(`%${escapeLike(query.q)}%`);
+      this.filters.push(`(book.title ILIKE ${q} OR book.author ILIKE ${q})`);
+    }
+    if (query.author) this.filters.push(`book.author = ${this.bind(query.author)}`);
+    if (query.isbn) this.filters.push(`book.isbn = ${this.bind(query.isbn)}`);
+    if (query.publishedFrom !== undefined)
+      this.filters.push(`book.published_year >= ${this.bind(query.publishedFrom)}`);
+    if (query.publishedTo !== undefined) this.filters.push(`book.published_year <= ${this.bind(query.publishedTo)}`);
+    this.filterCount = this.params.length;
+    this.sort = SORT_KEYS[query.sort];
+    this.direction = query.order === 'desc' ? 'DESC' : 'ASC';
+  }
+
+  private bind(value: unknown, cast = ''): string {
+    return `$${this.params.push(value)}${cast}`;
+  }
+
+  /** A copy of the filter parameters (none for a statement without the filters), to append to. */
+  private fork(filtered = true): { params: unknown[]; bind: (value: unknown, cast?: string) => string } {
+    const params = filtered ? this.params.slice(0, this.filterCount) : [];
+    return { params, bind: (value, cast = '') => `$${params.push(value)}${cast}` };
+  }
+
+  private get where(): string {
+    return this.filters.length ? `WHERE ${this.filters.join(' AND ')}` : '';
+  }
+
+  private offset(): number {
+    return this.query.cursor === undefined ? (this.query.page - 1) * this.query.limit : 0;
+  }
+
+  private after(bind: (value: unknown, cast?: string) => string): string {
+    if (!this.cursor) return 'true';
+    const op = this.direction === 'ASC' ? '>' : '<';
+    return `(${this.sort.column}, book.id) ${op} (${bind(this.cursor.key, this.sort.param)}, ${bind(this.cursor.id, '::uuid')})`;
+  }
+
+  private get orderBy(): string {
+    return `ORDER BY ${this.sort.column} ${this.direction}, book.id ${this.direction}`;
+  }
+
+  /** The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read. */
+  estimate(): ListStatement {
+    const { params, bind } = this.fork();
+    const filters = [...this.filters];
+    if (this.query.search !== undefined) filters.push(`book.search_vector @@ ${this.tsquery(bind)}`);
+    const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
+    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${where}`, params };
+  }
+
+  private tsquery(bind: (value: unknown, cast?: string) => string): string {
+    return `websearch_to_tsquery('${SEARCH_CONFIG}', ${bind(this.query.search)})`;
+  }
+
+  /** The page of `source` in sort order after the cursor, beside the count `counted`. */
+  private sortedPage(counted: string, source: string): { sql: string; params: unknown[] } {
+    const { params, bind } = this.fork();
+    const sql = `SELECT c.*, b.* FROM (${counted}) c LEFT JOIN LATERAL (
+        SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM ${source} book
+        WHERE ${this.after(bind)} ${this.orderBy}
+        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
+      ) b ON true`;
+    return { sql, params };
+  }
+
+  /** No filter: the page, plus the count capped at EXACT_TOTAL_CAP and the table's estimate. */
+  all(): ListStatement {
+    const counted = `SELECT count(*)::int AS total, (SELECT reltuples::bigint FROM pg_class WHERE oid = 'books'::regclass) AS estimate
+        FROM (SELECT 1 FROM books book LIMIT ${EXACT_TOTAL_CAP + 1}) capped`;
+    return { plan: 'all', ...this.sortedPage(counted, 'books') };
+  }
+
+  /** Every match (up to MATCH_CAP + 1, read through a bitmap), counted, sorted, paged. */
+  sparse(): ListStatement {
+    const { sql, params } = this.sortedPage('SELECT count(*)::int AS total FROM m', 'm');
+    const matches = `WITH m AS MATERIALIZED (SELECT ${RAW_COLUMNS} FROM books book ${this.where} LIMIT ${MATCH_CAP + 1}) `;
+    return { plan: 'sparse', sql: matches + sql, params };
+  }
+
+  /** The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. */
+  walk(): ListStatement {
+    const { params, bind } = this.fork();
+    const sql = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
+        SELECT ${RAW_COLUMNS} FROM books book WHERE ${this.after(bind)} ${this.orderBy} LIMIT ${WALK_BUDGET}
+      ) book ${this.where} ${this.orderBy}
+      LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}`;
+    return { plan: 'walk', sql, params };
+  }
+
+  /** The last row a walk examined, where the next walk starts; none when the table ended first. */
+  walkEnd(): ListStatement {
+    const { params, bind } = this.fork(false);
+    const sql = `SELECT book.id, ${this.sort.key} AS cursor_key FROM books book
+      WHERE ${this.after(bind)} ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1`;
+    return { plan: 'walk', sql, params };
+  }
+
+  /** Matches of the full-text index (up to MATCH_CAP + 1, by bitmap), ranked, paged by (rank, id). */
+  search(): ListStatement {
+    const { params, bind } = this.fork();
+    const tsquery = this.tsquery(bind);
+    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters];
+    const after = this.cursor
+      ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
+      : 'true';
+    const sql = `WITH m AS MATERIALIZED (
+        SELECT ${RAW_COLUMNS}, ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank FROM books book
+        WHERE ${filters.join(' AND ')} LIMIT ${MATCH_CAP + 1})
+      SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
+        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key FROM m book
+        WHERE ${after} ORDER BY book.rank DESC, book.id DESC
+        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
+      ) b ON true`;
+    return { plan: 'search', sql, params };
+  }
+}
+
+/** Runs GET /books: picks the plan for the request's shape (see the top of this file). */
+export class BooksListQuery {
+  constructor(
+    private readonly books: Repository<Book>,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /** `cursor` is the decoded cursor the request rules checked (undefined for offset pages and `*`). */
+  async run(query: ListBooksQueryDto, cursor: BookCursor | undefined): Promise<BooksPage> {
+    const statements = new ListStatements(query, cursor);
+    const plain: Query = (sql, params) => this.books.query<Row[]>(sql, params);
+    if (query.search !== undefined) {
+      const rows = await this.bitmapRows(statements.search());
+      const total = rows[0].total!;
+      if (total <= MATCH_CAP) return page(statements, found(rows), total);
+      // Ranked among the first MATCH_CAP + 1 matches the index gave; the total is estimated.
+      const estimate = await this.estimate(statements);
+      return page(statements, found(rows), Math.max(MATCH_CAP + 1, Math.round(estimate)), true);
+    }
+    if (!statements.filters.length) {
+      const rows = await run(plain, statements.all());
+      const total = rows[0].total!;
+      if (total <= EXACT_TOTAL_CAP) return page(statements, found(rows), total);
+      return page(statements, found(rows), Math.max(EXACT_TOTAL_CAP + 1, Number(rows[0].estimate)), true);
+    }
+    const estimate = await this.estimate(statements);
+    if (estimate <= SPARSE_ESTIMATE) {
+      const rows = await this.bitmapRows(statements.sparse());
+      if (rows[0].total! <= MATCH_CAP) return page(statements, found(rows), rows[0].total!);
+    }
+    // Many matches (or more than the estimate said): walk, and estimate the total.
+    const rows = await run(plain, statements.walk());
+    let nextCursor: string | null | undefined;
+    if (rows.length <= query.limit) {
+      const [end] = await run(plain, statements.walkEnd());
+      nextCursor = end ? cursorOf(statements, end) : null;
+    }
+    const total = Math.max(Math.round(estimate), Math.min(rows.length, query.limit));
+    return page(statements, rows, total, true, nextCursor);
+  }
+
+  /** A sparse or search statement, under BITMAP_ONLY: the plan is not left to the estimates. */
+  private bitmapRows(statement: ListStatement): Promise<Row[]> {
+    return this.transactions.run(async (manager: EntityManager) => {
+      await manager.query(BITMAP_ONLY);
+      return manager.query<Row[]>(statement.sql, statement.params);
+    });
+  }
+
+  private async estimate(statements: ListStatements): Promise<number> {
+    const { sql, params } = statements.estimate();
+    const [plan] = await this.books.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(sql, params);
+    return plan['QUERY PLAN'][0].Plan['Plan Rows'];
+  }
+}
+
+/** The page's rows: the LEFT JOIN gives one row of nulls when there are none. */
+function found(rows: Row[]): Row[] {
+  return rows[0].id === null ? [] : rows;
+}
+
+function run(query: Query, statement: ListStatement): Promise<Row[]> {
+  return query(statement.sql, statement.params);
+}
+
+function cursorOf(statements: ListStatements, row: { id: string; cursor_key: string | number }): string {
+  const { query } = statements;
+  return query.search === undefined
+    ? encodeCursor({ sort: query.sort, order: query.order, key: row.cursor_key, id: row.id })
+    : encodeCursor({ sort: RELEVANCE, order: 'desc', key: row.cursor_key, id: row.id });
+}
 
 /**
- * One statement, no transaction: the page (plus one row, to know whether another follows)
- * and the capped count of matches. Offset pages by `page`; keyset pages by `cursor`, whose
- * decoded form (undefined for `*`) the request rules have already checked.
+ * The response. `walkCursor` is set by a walk: where the next page starts when this one ran
+ * out of budget (also for offset pages, which then say so), or null at the end of the table.
  */
-export async function listBooks(
-  books: Repository<Book>,
-  query: ListBooksQueryDto,
-  cursor: BookCursor | undefined,
-): Promise<BooksPage> {
-  const params: unknown[] = [];
-  const bind = (value: unknown, cast = '') => `$${params.push(value)}${cast}`;
-  const filters: string[] = [];
-  if (query.q) {
-    const q = bind(`%${escapeLike(query.q)}%`);
-    filters.push(`(book.title ILIKE ${q} OR book.author ILIKE ${q})`);
-  }
-  if (query.author) filters.push(`book.author = ${bind(query.author)}`);
-  if (query.isbn) filters.push(`book.isbn = ${bind(query.isbn)}`);
-  if (query.publishedFrom !== undefined) filters.push(`book.published_year >= ${bind(query.publishedFrom)}`);
-  if (query.publishedTo !== undefined) filters.push(`book.published_year <= ${bind(query.publishedTo)}`);
-  const matching = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-  const filterParams = params.slice();
-
-  const keyset = query.cursor !== undefined;
-  const sort = SORT_KEYS[query.sort];
-  const direction = query.order === 'desc' ? 'DESC' : 'ASC';
-  const onPage = [...filters];
-  if (cursor) {
-    // A row comparison walks the (sort column, id) index from the cursor on.
-    const after = `(${sort.column}, book.id) ${direction === 'ASC' ? '>' : '<'} (${bind(cursor.key, sort.param)}, ${bind(cursor.id, '::uuid')})`;
-    onPage.push(after);
-  }
-  const offset = keyset ? 0 : (query.page - 1) * query.limit;
-  const rows = await books.query<ListRow[]>(
-    `SELECT c.total, c.estimate, b.* FROM (
-        SELECT count(*)::int AS total, ${filters.length ? 'NULL' : "(SELECT reltuples::bigint FROM pg_class WHERE oid = 'books'::regclass)"} AS estimate
-        FROM (SELECT 1 FROM books book ${matching} LIMIT ${EXACT_TOTAL_CAP + 1}) capped
-      ) c LEFT JOIN LATERAL (
-        SELECT ${BOOK_COLUMNS}, ${keyset ? sort.key : 'NULL'} AS cursor_key FROM books book
-        ${onPage.length ? `WHERE ${onPage.join(' AND ')}` : ''}
-        ORDER BY ${sort.column} ${direction}, book.id ${direction}
-        LIMIT ${bind(query.limit + 1)} OFFSET ${bind(offset)}
-      ) b ON true`,
-    params,
-  );
-
-  const found = rows[0].id === null ? [] : rows;
+function page(
+  statements: ListStatements,
+  found: Row[],
+  total: number,
+  totalEstimated?: true,
+  walkCursor?: string | null,
+): BooksPage {
+  const { query } = statements;
   const data = found.slice(0, query.limit).map(toBook);
-  let total = rows[0].total;
-  let totalEstimated: true | undefined;
-  if (total > EXACT_TOTAL_CAP) {
-    const estimate = filters.length ? await estimateMatches(books, matching, filterParams) : Number(rows[0].estimate);
-    total = Math.max(EXACT_TOTAL_CAP + 1, Math.round(estimate));
-    totalEstimated = true;
-  }
-  const meta: BooksPage['meta'] = keyset
-    ? { limit: query.limit, total }
-    : { page: query.page, limit: query.limit, total };
+  const meta: BooksPage['meta'] =
+    query.cursor === undefined ? { page: query.page, limit: query.limit, total } : { limit: query.limit, total };
   if (totalEstimated) meta.totalEstimated = totalEstimated;
-  if (keyset) {
-    const last = found.length > query.limit ? found[query.limit - 1] : undefined;
-    meta.nextCursor = last
-      ? encodeCursor({ sort: query.sort, order: query.order, key: last.cursor_key, id: last.id })
-      : null;
+  const full = found.length > query.limit;
+  if (query.cursor !== undefined) {
+    meta.nextCursor = full ? cursorOf(statements, found[query.limit - 1]) : (walkCursor ?? null);
+  } else if (!full && walkCursor) {
+    meta.nextCursor = walkCursor;
   }
   return { data, meta };
 }
 
-/** The planner's row estimate for the filters: a catalogue lookup, no rows read. */
-async function estimateMatches(books: Repository<Book>, matching: string, params: unknown[]): Promise<number> {
-  const [plan] = await books.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(
-    `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${matching}`,
-    params,
-  );
-  return plan['QUERY PLAN'][0].Plan['Plan Rows'];
-}
-
 /** The book alone, in the entity's property order (as TypeORM returned it). */
-function toBook(row: ListRow): Book {
+function toBook(row: Row): Book {
   return {
     id: row.id,
     title: row.title,

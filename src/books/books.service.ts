@@ -7,7 +7,7 @@ import { TransactionRunner } from '../database/runtime/transaction-runner';
 import type { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS } from './book-sql';
 import { conflict, isbnTaken, notFound, preconditionFailed } from './books.errors';
-import { BooksPage, listBooks } from './books-list.query';
+import { BooksListQuery, type BooksPage } from './books-list.query';
 import type { CreateBookDto } from './dto/create-book.dto';
 import type { ListBooksQueryDto } from './dto/list-books-query.dto';
 import type { UpdateBookDto } from './dto/update-book.dto';
@@ -19,7 +19,11 @@ export class BooksService {
   constructor(
     @InjectRepository(Book) private readonly books: Repository<Book>,
     private readonly transactions: TransactionRunner,
-  ) {}
+  ) {
+    this.lists = new BooksListQuery(books, transactions);
+  }
+
+  private readonly lists: BooksListQuery;
 
   async create(dto: CreateBookDto): Promise<Book> {
     const [book] = await this.insert([dto], () => 'isbn');
@@ -84,7 +88,7 @@ export class BooksService {
 
   /** A page of books; `cursor` is the decoded keyset cursor the request rules checked. */
   list(query: ListBooksQueryDto, cursor: BookCursor | undefined): Promise<BooksPage> {
-    return listBooks(this.books, query, cursor);
+    return this.lists.run(query, cursor);
   }
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */

@@ -16,8 +16,8 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
   };
   let failure: Error | undefined;
   // helmet's middleware is synchronous: it has set every header when `next` runs.
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: Error) => {
-    failure = error;
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined) failure = error instanceof Error ? error : new Error('helmet refused its options');
   });
   if (failure) throw failure;
   return Object.freeze(headers);

@@ -1,5 +1,5 @@
 import { validationProblem } from '../../common/validation';
-import { BookCursor, decodeCursor, FIRST_CURSOR } from '../book-cursor';
+import { BookCursor, decodeCursor, FIRST_CURSOR, RELEVANCE } from '../book-cursor';
 import type { ListBooksQueryDto } from './list-books-query.dto';
 import { REQUIRED_BOOK_FIELDS, UpdateBookDto } from './update-book.dto';
 
@@ -36,13 +36,14 @@ export function listCursorOf(query: ListBooksQueryDto): BookCursor | undefined {
       { field: 'cursor', message: 'cursor must be * or the meta.nextCursor of an earlier page' },
     ]);
   }
-  if (cursor.sort !== query.sort || cursor.order !== query.order) {
-    throw validationProblem([
-      {
-        field: 'cursor',
-        message: `this cursor belongs to sort=${cursor.sort}&order=${cursor.order}; repeat them with it`,
-      },
-    ]);
+  // A search pages by relevance, whatever sort and order say.
+  const [sort, order] = query.search === undefined ? [query.sort, query.order] : [RELEVANCE, 'desc'];
+  if (cursor.sort !== sort || cursor.order !== order) {
+    const belongs =
+      cursor.sort === RELEVANCE
+        ? 'a search; repeat search with it'
+        : `sort=${cursor.sort}&order=${cursor.order}${query.search === undefined ? '' : ' without search'}; repeat them with it`;
+    throw validationProblem([{ field: 'cursor', message: `this cursor belongs to ${belongs}` }]);
   }
   return cursor;
 }

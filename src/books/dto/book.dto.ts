@@ -53,7 +53,9 @@ export class PageMetaDto {
     type: 'boolean',
     enum: [true],
     example: true,
-    description: 'Present when `total` is an estimate (very many matches)',
+    description:
+      "Present when `total` is the planner's estimate rather than a count: without filters past 10,000 " +
+      'books; with filters expected to match more than 1,000; for a `search` past 2,000 matches',
   })
   totalEstimated?: true;
 
@@ -61,7 +63,11 @@ export class PageMetaDto {
     type: 'string',
     nullable: true,
     example: 'eyJzIjoiY3JlYXRlZEF0In0',
-    description: 'Keyset pages only (`cursor`): send it as `cursor` for the next page; null on the last page',
+    description:
+      'Keyset pages (`cursor`): send it as `cursor` for the next page; null on the last page. A page ' +
+      'whose filters match many books examines at most 2,000 books in sort order: when that runs out ' +
+      'first, the page holds fewer than `limit` books (maybe none) and `nextCursor` goes on from the ' +
+      'last book examined; this is also the one case where an offset page (`page`) carries it',
   })
   nextCursor?: string | null;
 }

@@ -7,6 +7,18 @@ import { IsIsbn, IsText } from './create-book.dto';
 export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
 export const MAX_PAGE_SIZE = 100;
+/** The matches a `search` ranks at most (MATCH_CAP of the list query, plus one). */
+export const SEARCH_RANKED = 2_001;
+/**
+ * Trigrams index runs of 3 letters or digits; a shorter `q` would read the whole table. Letters
+ * are spelled as ranges (Latin, Greek to Ethiopic and more, kana, CJK, Hangul) so that the
+ * OpenAPI `pattern` means the same in any regex engine, with or without Unicode mode.
+ */
+const LETTERS = '0-9A-Za-z\\u00C0-\\u024F\\u0370-\\u1FFF\\u3040-\\u9FFF\\uAC00-\\uD7AF';
+const Q_PATTERN = new RegExp(`[${LETTERS}]{3}`);
+/** A search with no word in it would match nothing, silently. */
+const SEARCH_PATTERN = new RegExp(`[${LETTERS}]`);
+const Q_MESSAGE = 'q must contain at least 3 letters or digits in a row; for short words use search';
 
 /** Only plain decimal integers become numbers: '', ' ', '0x10' or '1e3' stay strings and fail IsInt. */
 const toInteger = ({ value }: TransformFnParams): unknown =>
@@ -29,14 +41,40 @@ export class ListBooksQueryDto {
 
   // Optional filters carry no `example`: Swagger UI would pre-fill it into "Try it out".
   @ApiPropertyOptional({
-    description: 'Case-insensitive substring of the title or the author, e.g. `pragmatic`',
-    minLength: 1,
+    description:
+      'Case-insensitive substring of the title or the author, e.g. `pragmatic`. It must hold at least ' +
+      '3 letters or digits in a row (the trigram index cannot serve shorter terms): for whole words, ' +
+      'short ones included, use `search`. When very many books match, a page may come back short with ' +
+      '`meta.nextCursor`: follow it for the rest (see `meta`).',
+    minLength: 3,
     maxLength: 200,
+    pattern: Q_PATTERN.source,
   })
   @IsOptional()
   @IsString()
   @IsText(1, 200)
+  @Matches(Q_PATTERN, { message: Q_MESSAGE })
   q?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Full-text search of the title and the author, by words: `winter cathedral` (both words), ' +
+      '`"winter cathedral"` (the phrase), `winter or summer`, `winter -cathedral` (PostgreSQL ' +
+      '`websearch_to_tsquery`). Words match whole and case-insensitively, in any language, without ' +
+      'stemming (text-search configuration `simple`: names and titles in many languages would be ' +
+      'mangled by a language stemmer and its stop words). Results are ordered by relevance (title ' +
+      'words weigh more than author words), ties by id, both descending; `sort` and `order` do not ' +
+      `apply. Relevance is ranked among the first ${SEARCH_RANKED} matches: past that, ` +
+      '`meta.totalEstimated` is true. Combines with the other filters and with `cursor`.',
+    minLength: 1,
+    maxLength: 200,
+    pattern: SEARCH_PATTERN.source,
+  })
+  @IsOptional()
+  @IsString()
+  @IsText(1, 200)
+  @Matches(SEARCH_PATTERN, { message: 'search must contain at least one letter or digit' })
+  search?: string;
 
   @ApiPropertyOptional({ description: 'Exact author, e.g. `Andrew Hunt`', minLength: 1, maxLength: 200 })
   @IsOptional()

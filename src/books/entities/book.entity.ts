@@ -51,4 +51,9 @@ export class Book {
 
   @VersionColumn({ type: 'integer' })
   version!: number;
+
+  /** Title (A) and author (B) for `search`; a trigger fills it (migration BookSearchVector). */
+  @Index('books_search_vector_idx', { synchronize: false })
+  @Column({ name: 'search_vector', type: 'tsvector', nullable: true, select: false, insert: false, update: false })
+  searchVector?: string | null;
 }

@@ -5,10 +5,15 @@ import type { DatabaseConfig } from '../../config/database.config';
 import { watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
 import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';
+import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];
-export const MIGRATIONS = [InitialSchema1764100000000, TrigramSearchIndexes1795636407651];
+export const MIGRATIONS = [
+  InitialSchema1764100000000,
+  TrigramSearchIndexes1795636407651,
+  BookSearchVector1796000000000,
+];
 
 /**
  * The one options builder for the app, the TypeORM CLI (ormconfig.ts) and the tests.

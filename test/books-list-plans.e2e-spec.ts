@@ -1,0 +1,89 @@
+import { Client } from 'pg';
+import { BITMAP_ONLY, ListStatement, ListStatements } from '../src/books/books-list.query';
+import { BOOK_SORT_FIELDS, ListBooksQueryDto } from '../src/books/dto/list-books-query.dto';
+import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { startTestApp } from './helpers/test-app';
+
+const SORT_INDEX = {
+  title: 'books_title_id_idx',
+  author: 'books_author_id_idx',
+  publishedYear: 'books_published_year_id_idx',
+  createdAt: 'books_created_at_id_idx',
+} as const;
+
+function statements(query: Partial<ListBooksQueryDto>): ListStatements {
+  return new ListStatements(Object.assign(new ListBooksQueryDto(), query));
+}
+
+/**
+ * The plans the list query relies on (books-list.query.ts), on a small migrated table. A walk
+ * is a plain statement: the planner takes the (sort, id) index for ORDER BY ... LIMIT on any
+ * table much larger than the budget; on this small one a sequential scan would be cheaper, so
+ * the check turns it off. Sparse and search plans run under BITMAP_ONLY, exactly as served.
+ */
+describe('GET /books: the plan of each list statement (real PostgreSQL, migrated schema)', () => {
+  let db: TestDatabase;
+  let client: Client;
+
+  async function explain(statement: ListStatement, settings: string): Promise<string> {
+    await client.query('BEGIN');
+    try {
+      await client.query(settings);
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, statement.params);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('books_plans');
+    const app = await startTestApp(db.url, { DB_SCHEMA_MODE: 'migrate' });
+    await app.close();
+    client = new Client({ connectionString: db.url.toString(), application_name: 'bookapi-test-probe' });
+    await client.connect();
+    await client.query(
+      `INSERT INTO books (title, author, isbn, published_year, version)
+       SELECT 'title ' || i, 'author ' || (i % 50), '978' || lpad(i::text, 10, '0'), 1900 + i % 120, 1
+       FROM generate_series(1, 8000) AS i`,
+    );
+    await client.query('ANALYZE books');
+  });
+  afterAll(async () => {
+    await client?.end();
+    await db?.drop();
+  });
+
+  const orders = BOOK_SORT_FIELDS.flatMap((sort) => (['asc', 'desc'] as const).map((order) => ({ sort, order })));
+
+  it.each(orders)('no filter, sort $sort $order: the page reads the (sort, id) index, no sort step', async (o) => {
+    const plan = await explain(statements(o).all(), 'SET LOCAL enable_seqscan = off');
+    expect(plan).toMatch(new RegExp(`Index (Only )?Scan( Backward)? using ${SORT_INDEX[o.sort]}`));
+    expect(plan).not.toMatch(/\bSort\b/);
+  });
+
+  it.each(orders)('many matches, sort $sort $order: a walk of the (sort, id) index, no sort step', async (o) => {
+    const plan = await explain(statements({ ...o, q: 'title 1' }).walk(), 'SET LOCAL enable_seqscan = off');
+    expect(plan).toMatch(new RegExp(`Index Scan( Backward)? using ${SORT_INDEX[o.sort]}`));
+    expect(plan).not.toMatch(/\bSort\b/);
+    const end = await explain(statements(o).walkEnd(), 'SET LOCAL enable_seqscan = off');
+    expect(end).toMatch(new RegExp(`Index (Only )?Scan( Backward)? using ${SORT_INDEX[o.sort]}`));
+  });
+
+  it.each([
+    ['q', { q: 'title 12' }, ['books_title_trgm_idx', 'books_author_trgm_idx']],
+    ['author', { author: 'author 7' }, ['books_author_id_idx']],
+    ['isbn', { isbn: '9780000000042' }, ['books_isbn_key']],
+    ['publishedFrom and publishedTo', { publishedFrom: 1990, publishedTo: 1991 }, ['books_published_year_id_idx']],
+  ])('few matches by %s: a bitmap over its index, never a table scan', async (_name, query, indexes) => {
+    const plan = await explain(statements(query).sparse(), BITMAP_ONLY);
+    for (const index of indexes) expect(plan).toContain(`Bitmap Index Scan on ${index}`);
+    expect(plan).not.toContain('Seq Scan');
+  });
+
+  it('search: a bitmap over the full-text index, never a table scan', async () => {
+    const plan = await explain(statements({ search: 'title 12' }).search(), BITMAP_ONLY);
+    expect(plan).toContain('Bitmap Index Scan on books_search_vector_idx');
+    expect(plan).not.toContain('Seq Scan');
+  });
+});

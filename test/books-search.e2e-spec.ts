@@ -1,0 +1,192 @@
+import request from 'supertest';
+import { MATCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.query';
+import { isbn13Of } from './factories/book.factory';
+import { expectProblem } from './helpers/expect-problem';
+import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+interface Page {
+  data: { id: string; title: string; author: string; createdAt: string }[];
+  meta: { page?: number; limit: number; total: number; totalEstimated?: boolean; nextCursor?: string | null };
+}
+
+/** Rows inserted by SQL get distinct, increasing created_at: serial i is i ms after 2020. */
+function insertSql(count: number, title: string, author: string, from: number): string {
+  return `INSERT INTO books (title, author, isbn, published_year, created_at, version)
+    SELECT ${title}, ${author}, '979' || lpad(i::text, 10, '0'), 2000,
+           timestamptz '2020-01-01' + i * interval '1 millisecond', 1
+    FROM generate_series(${from}, ${from + count - 1}) AS i`;
+}
+
+describe('GET /books: search, and q and filters with a bounded cost (real PostgreSQL, migrated schema)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const api = () => request(app.baseUrl);
+  const get = async (queryString: string) => (await api().get(`/books?${queryString}`).expect(200)).body as Page;
+
+  /** Follows meta.nextCursor from `*` to null; returns every page. */
+  async function allPages(queryString: string, maxPages: number): Promise<Page[]> {
+    const pages: Page[] = [];
+    let cursor: string | null | undefined = '*';
+    while (cursor) {
+      expect(pages.length).toBeLessThan(maxPages);
+      const result = await get(`${queryString}&cursor=${cursor}`);
+      pages.push(result);
+      cursor = result.meta.nextCursor;
+    }
+    return pages;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('books_search');
+    app = await startTestApp(db.url, { DB_SCHEMA_MODE: 'migrate' });
+    // Through the API: the trigger fills search_vector on insert and on a title change.
+    for (const [serial, [title, author]] of [
+      ['Winter Cathedral', 'Ada Stone'],
+      ['The Winter Garden', 'Cathedral Jones'],
+      ['Cathedral of Winter Light', 'Bo Winter'],
+      ['Summer Harbor', 'Winter Cathedral Society'],
+      ['It', 'Stephen King'],
+      ['Der Zauberberg', 'Thomas Mann'],
+    ].entries()) {
+      await api()
+        .post('/books')
+        .send({ title, author, isbn: isbn13Of('978', serial), publishedYear: 1999 })
+        .expect(201);
+    }
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  describe('search: words, ranked', () => {
+    it('finds whole words in title or author, ranks title words first, counts exactly', async () => {
+      const page = await get('search=winter%20cathedral');
+      expect(page.meta).toEqual({ page: 1, limit: 20, total: 4 });
+      // Both words in a short title first; words in the author only (weight B) last.
+      expect(page.data[0].title).toBe('Winter Cathedral');
+      expect(page.data.at(-1)!.title).toBe('Summer Harbor');
+      const ranks = await query<{ title: string; rank: number }>(
+        db.url,
+        `SELECT title, ts_rank(search_vector, websearch_to_tsquery('simple', 'winter cathedral'), 1) AS rank
+         FROM books WHERE search_vector @@ websearch_to_tsquery('simple', 'winter cathedral')`,
+      );
+      const expected = ranks.sort((a, b) => b.rank - a.rank).map((row) => row.rank);
+      const served = page.data.map((book) => ranks.find((row) => row.title === book.title)!.rank);
+      expect(served).toEqual(expected);
+    });
+
+    it('understands phrases, or and minus (websearch_to_tsquery) and keeps short and stop words', async () => {
+      const titles = async (q: string) =>
+        (await get(`search=${encodeURIComponent(q)}`)).data.map((b) => b.title).sort();
+      expect(await titles('"winter cathedral"')).toEqual(['Summer Harbor', 'Winter Cathedral']);
+      expect(await titles('cathedral -winter')).toEqual([]);
+      expect(await titles('zauberberg or harbor')).toEqual(['Der Zauberberg', 'Summer Harbor']);
+      // `simple`: "It" is a word, not an English stop word, and "der" is not dropped either.
+      expect(await titles('it')).toEqual(['It']);
+      expect(await titles('DER')).toEqual(['Der Zauberberg']);
+      // No stemming: a plural does not find the singular.
+      expect(await titles('cathedrals')).toEqual([]);
+    });
+
+    it('follows a title change (the trigger keeps the vector current)', async () => {
+      const [{ id }] = await query<{ id: string }>(db.url, `SELECT id FROM books WHERE title = 'Der Zauberberg'`);
+      const etag = (await api().get(`/books/${id}`).expect(200)).headers.etag;
+      await api().patch(`/books/${id}`).set('If-Match', etag).send({ title: 'Buddenbrooks' }).expect(200);
+      expect((await get('search=zauberberg')).meta.total).toBe(0);
+      expect((await get('search=buddenbrooks')).data.map((b) => b.id)).toEqual([id]);
+    });
+
+    it('combines with the other filters', async () => {
+      const page = await get(`search=winter&author=${encodeURIComponent('Bo Winter')}`);
+      expect(page.data.map((b) => b.title)).toEqual(['Cathedral of Winter Light']);
+      expect(page.meta.total).toBe(1);
+    });
+
+    it('cursor pages over (rank, id) visit every match once, in rank order', async () => {
+      const pages = await allPages('search=winter&limit=2', 10);
+      const served = pages.flatMap((p) => p.data.map((b) => b.id));
+      const all = (await get('search=winter&limit=100')).data.map((b) => b.id);
+      expect(served).toEqual(all);
+      expect(new Set(served).size).toBe(all.length);
+      expect(pages.at(-1)!.meta.nextCursor).toBeNull();
+    });
+
+    it('a search cursor is refused without the search, and a sort cursor with one', async () => {
+      const { meta } = await get('search=winter&limit=1&cursor=*');
+      expectProblem(await api().get(`/books?cursor=${meta.nextCursor}`), 400, {
+        fields: ['cursor'],
+        detail: /belongs to a search/,
+      });
+      const sorted = await get('limit=1&cursor=*');
+      expectProblem(await api().get(`/books?search=winter&cursor=${sorted.meta.nextCursor}`), 400, {
+        fields: ['cursor'],
+        detail: /sort=createdAt&order=asc without search/,
+      });
+    });
+
+    it(`past ${MATCH_CAP} matches, ranks among the first ${MATCH_CAP + 1} and says the total is estimated`, async () => {
+      await query(db.url, insertSql(MATCH_CAP + 200, `'common word ' || i`, `'bulk'`, 1_000_000));
+      await query(db.url, 'ANALYZE books');
+      const page = await get('search=common');
+      expect(page.meta.totalEstimated).toBe(true);
+      expect(page.meta.total).toBeGreaterThan(MATCH_CAP);
+      expect(page.data).toHaveLength(20);
+      const narrow = await get('search=common%20word%201000042');
+      expect(narrow.meta).toEqual({ page: 1, limit: 20, total: 1 });
+      await query(db.url, `DELETE FROM books WHERE author = 'bulk'`);
+    });
+  });
+
+  describe('q and filters when many rows match, far from the start of the sort order', () => {
+    const older = WALK_BUDGET + 500;
+    const newer = SPARSE_ESTIMATE + 300;
+    beforeAll(async () => {
+      // The matches are all among the newest rows: a walk in createdAt order meets none for a while.
+      await query(db.url, insertSql(older, `'plain title ' || i`, `'Old Author'`, 2_000_000));
+      await query(db.url, insertSql(newer, `'Tailwind ' || i`, `'New Author'`, 3_000_000));
+      await query(db.url, 'ANALYZE books');
+    });
+
+    it('a page that runs out of budget is short, estimated, and its nextCursor goes on in order', async () => {
+      const first = await get('q=tailwind&limit=20&cursor=*');
+      expect(first.data.length).toBeLessThan(20);
+      expect(first.meta.totalEstimated).toBe(true);
+      expect(first.meta.nextCursor).toEqual(expect.any(String));
+
+      const pages = await allPages('q=tailwind&limit=100', 100);
+      const served = pages.flatMap((p) => p.data.map((b) => b.id));
+      const expected = await query<{ id: string }>(
+        db.url,
+        `SELECT id FROM books WHERE title ILIKE '%tailwind%' OR author ILIKE '%tailwind%' ORDER BY created_at, id`,
+      );
+      expect(served).toEqual(expected.map((row) => row.id));
+      expect(pages.at(-1)!.meta.nextCursor).toBeNull();
+    });
+
+    it('an offset page that runs out of budget says where to go on (meta.nextCursor)', async () => {
+      const first = await get('q=tailwind&limit=20');
+      expect(first.meta).toMatchObject({ page: 1, limit: 20, totalEstimated: true, nextCursor: expect.any(String) });
+      const next = await get(`q=tailwind&limit=20&cursor=${first.meta.nextCursor}`);
+      expect(next.data.every((b) => b.title.startsWith('Tailwind'))).toBe(true);
+    });
+
+    it('newest first, the same filter fills its page at once', async () => {
+      const page = await get('q=tailwind&limit=20&order=desc&cursor=*');
+      expect(page.data).toHaveLength(20);
+      expect(page.meta.totalEstimated).toBe(true);
+      expect(page.meta.total).toBeGreaterThan(SPARSE_ESTIMATE);
+    });
+
+    it('few matches are all read, sorted, and counted exactly', async () => {
+      const page = await get('q=tailwind%20300100&limit=5');
+      const [{ n }] = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM books WHERE title ILIKE '%tailwind 300100%' OR author ILIKE '%tailwind 300100%'`,
+      );
+      expect(page.meta).toEqual({ page: 1, limit: 5, total: n });
+      expect(page.data).toHaveLength(5);
+    });
+  });
+});
