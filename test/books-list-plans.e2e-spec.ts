@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BITMAP_ONLY, ListStatement, ListStatements } from '../src/books/books-list.query';
+import { BITMAP_ONLY, ListStatement, ListStatements } from '../src/books/books-list.statements';
 import { BOOK_SORT_FIELDS, ListBooksQueryDto } from '../src/books/dto/list-books-query.dto';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';
 import { startTestApp } from './helpers/test-app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { MATCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.query';
+import { MATCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';

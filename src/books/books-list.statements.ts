@@ -1,0 +1,183 @@
+import { BookCursor } from './book-cursor';
+import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
+import { type BookSortField, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
+import type { Book } from './entities/book.entity';
+
+/**
+ * The SQL of GET /books per plan (books-list.query.ts picks the plan and runs it), with the
+ * bounds each plan keeps to.
+ */
+export const SPARSE_ESTIMATE = 1_000;
+export const MATCH_CAP = SEARCH_RANKED - 1;
+export const WALK_BUDGET = 2_000;
+/** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
+const RANK_NORMALIZATION = 1;
+/** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
+export const SEARCH_CONFIG = 'simple';
+
+/** Raw columns a plan reads into its candidate set; BOOK_COLUMNS names them for the API. */
+const RAW_COLUMNS =
+  'book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version';
+
+/**
+ * Per sort field: the column, and the exact key a cursor keeps (created_at as text with its
+ * microseconds: a JS Date would round them off and repeat or skip rows at a page boundary).
+ */
+const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: string }> = {
+  title: { column: 'book.title', key: 'book.title', param: '' },
+  author: { column: 'book.author', key: 'book.author', param: '' },
+  publishedYear: { column: 'book.published_year', key: 'book.published_year', param: '' },
+  createdAt: {
+    column: 'book.created_at',
+    key: `to_char(book.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    param: '::timestamptz',
+  },
+};
+
+/** Session settings under which the planner can only read an index through a bitmap. */
+export const BITMAP_ONLY = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`;
+
+export type ListPlan = 'all' | 'sparse' | 'walk' | 'search';
+
+export interface ListStatement {
+  plan: ListPlan;
+  sql: string;
+  params: unknown[];
+}
+
+export type Row = Book & { total?: number; estimate?: string | null; cursor_key: string | number };
+export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
+
+/** The statements, built apart from running them so a test can EXPLAIN exactly what runs. */
+export class ListStatements {
+  readonly params: unknown[] = [];
+  readonly filters: string[] = [];
+  readonly sort: (typeof SORT_KEYS)[BookSortField];
+  readonly direction: 'ASC' | 'DESC';
+  private readonly filterCount: number;
+
+  constructor(
+    readonly query: ListBooksQueryDto,
+    readonly cursor?: BookCursor,
+  ) {
+    if (query.q) {
+      const q = this.bind(`%${escapeLike(query.q)}%`);
+      this.filters.push(`(book.title ILIKE ${q} OR book.author ILIKE ${q})`);
+    }
+    if (query.author) this.filters.push(`book.author = ${this.bind(query.author)}`);
+    if (query.isbn) this.filters.push(`book.isbn = ${this.bind(query.isbn)}`);
+    if (query.publishedFrom !== undefined)
+      this.filters.push(`book.published_year >= ${this.bind(query.publishedFrom)}`);
+    if (query.publishedTo !== undefined) this.filters.push(`book.published_year <= ${this.bind(query.publishedTo)}`);
+    this.filterCount = this.params.length;
+    this.sort = SORT_KEYS[query.sort];
+    this.direction = query.order === 'desc' ? 'DESC' : 'ASC';
+  }
+
+  private bind(value: unknown, cast = ''): string {
+    return `$${this.params.push(value)}${cast}`;
+  }
+
+  /** A copy of the filter parameters (none for a statement without the filters), to append to. */
+  private fork(filtered = true): { params: unknown[]; bind: (value: unknown, cast?: string) => string } {
+    const params = filtered ? this.params.slice(0, this.filterCount) : [];
+    return { params, bind: (value, cast = '') => `$${params.push(value)}${cast}` };
+  }
+
+  private get where(): string {
+    return this.filters.length ? `WHERE ${this.filters.join(' AND ')}` : '';
+  }
+
+  private offset(): number {
+    return this.query.cursor === undefined ? (this.query.page - 1) * this.query.limit : 0;
+  }
+
+  private after(bind: (value: unknown, cast?: string) => string): string {
+    if (!this.cursor) return 'true';
+    const op = this.direction === 'ASC' ? '>' : '<';
+    return `(${this.sort.column}, book.id) ${op} (${bind(this.cursor.key, this.sort.param)}, ${bind(this.cursor.id, '::uuid')})`;
+  }
+
+  private get orderBy(): string {
+    return `ORDER BY ${this.sort.column} ${this.direction}, book.id ${this.direction}`;
+  }
+
+  /** The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read. */
+  estimate(): ListStatement {
+    const { params, bind } = this.fork();
+    const filters = [...this.filters];
+    if (this.query.search !== undefined) filters.push(`book.search_vector @@ ${this.tsquery(bind)}`);
+    const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
+    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${where}`, params };
+  }
+
+  private tsquery(bind: (value: unknown, cast?: string) => string): string {
+    return `websearch_to_tsquery('${SEARCH_CONFIG}', ${bind(this.query.search)})`;
+  }
+
+  /** The page of `source` in sort order after the cursor, beside the count `counted`. */
+  private sortedPage(counted: string, source: string): { sql: string; params: unknown[] } {
+    const { params, bind } = this.fork();
+    const sql = `SELECT c.*, b.* FROM (${counted}) c LEFT JOIN LATERAL (
+        SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM ${source} book
+        WHERE ${this.after(bind)} ${this.orderBy}
+        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
+      ) b ON true`;
+    return { sql, params };
+  }
+
+  /** No filter: the page, plus the count capped at EXACT_TOTAL_CAP and the table's estimate. */
+  all(): ListStatement {
+    const counted = `SELECT count(*)::int AS total, (SELECT reltuples::bigint FROM pg_class WHERE oid = 'books'::regclass) AS estimate
+        FROM (SELECT 1 FROM books book LIMIT ${EXACT_TOTAL_CAP + 1}) capped`;
+    return { plan: 'all', ...this.sortedPage(counted, 'books') };
+  }
+
+  /** Every match (up to MATCH_CAP + 1, read through a bitmap), counted, sorted, paged. */
+  sparse(): ListStatement {
+    const { sql, params } = this.sortedPage('SELECT count(*)::int AS total FROM m', 'm');
+    const matches = `WITH m AS MATERIALIZED (SELECT ${RAW_COLUMNS} FROM books book ${this.where} LIMIT ${MATCH_CAP + 1}) `;
+    return { plan: 'sparse', sql: matches + sql, params };
+  }
+
+  /** The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. */
+  walk(): ListStatement {
+    const { params, bind } = this.fork();
+    const sql = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
+        SELECT ${RAW_COLUMNS} FROM books book WHERE ${this.after(bind)} ${this.orderBy} LIMIT ${WALK_BUDGET}
+      ) book ${this.where} ${this.orderBy}
+      LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}`;
+    return { plan: 'walk', sql, params };
+  }
+
+  /** The last row a walk examined, where the next walk starts; none when the table ended first. */
+  walkEnd(): ListStatement {
+    const { params, bind } = this.fork(false);
+    const sql = `SELECT book.id, ${this.sort.key} AS cursor_key FROM books book
+      WHERE ${this.after(bind)} ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1`;
+    return { plan: 'walk', sql, params };
+  }
+
+  /** Matches of the full-text index (up to MATCH_CAP + 1, by bitmap), ranked, paged by (rank, id). */
+  search(): ListStatement {
+    const { params, bind } = this.fork();
+    const tsquery = this.tsquery(bind);
+    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters];
+    const after = this.cursor
+      ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
+      : 'true';
+    const sql = `WITH m AS MATERIALIZED (
+        SELECT ${RAW_COLUMNS}, ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank FROM books book
+        WHERE ${filters.join(' AND ')} LIMIT ${MATCH_CAP + 1})
+      SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
+        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key FROM m book
+        WHERE ${after} ORDER BY book.rank DESC, book.id DESC
+        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
+      ) b ON true`;
+    return { plan: 'search', sql, params };
+  }
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => '\\' + c);
+}
