@@ -14,6 +14,17 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // A client trickling its headers or body is answered 408 and closed (Node checks every second).
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    },
+    // Unset: request.ip is the socket's peer and X-Forwarded-For is ignored.
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     // Our own onRequest hook answers with problem+json while draining.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -52,11 +63,12 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       requestId: request.id,
+      ip: request.ip,
     };
     http.log(
       config.logFormat === 'json'
         ? line
-        : `${line.method} ${line.url} ${line.status} ${line.ms}ms id=${line.requestId}`,
+        : `${line.method} ${line.url} ${line.status} ${line.ms}ms id=${line.requestId} ip=${line.ip}`,
     );
     done();
   });

@@ -94,6 +94,31 @@ describe('GET /books by cursor, and the capped total (real PostgreSQL, migrated 
     expect((await page(`sort=title&limit=2&cursor=${cursor}`)).data).toHaveLength(2);
   });
 
+  it('answers forged cursors that PostgreSQL would refuse with 400, never 500 or SQL', async () => {
+    const id = '3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21';
+    const forge = (sort: string, key: unknown) =>
+      Buffer.from(JSON.stringify([sort, 'asc', key, id])).toString('base64url');
+    for (const [sort, key] of [
+      ['publishedYear', 2 ** 31],
+      ['publishedYear', -(2 ** 40)],
+      ['createdAt', '2024-02-30T00:00:00.000000Z'],
+      ['createdAt', '0000-01-01T00:00:00.000000Z'],
+    ] as const) {
+      const res = await api().get(`/books?sort=${sort}&cursor=${forge(sort, key)}`);
+      expect({ sort, key, status: res.status }).toEqual({ sort, key, status: 400 });
+      expectProblem(res, 400, { fields: ['cursor'] });
+      expect(res.text).not.toMatch(/SELECT|published_year|out of range|timestamp/i);
+    }
+  });
+
+  it('caps offset pages at page × limit = 10000 and points to cursor beyond', async () => {
+    await page('limit=100&page=100');
+    await page('limit=10&page=1000');
+    const res = await api().get('/books?limit=100&page=101');
+    expectProblem(res, 400, { type: 'validation-error', fields: ['page'], detail: /cursor/ });
+    expectProblem(await api().get('/books?limit=20&page=600000'), 400, { fields: ['page'], detail: /cursor/ });
+  });
+
   describe(`beyond ${EXACT_TOTAL_CAP} matches`, () => {
     const extra = EXACT_TOTAL_CAP + 76;
     beforeAll(async () => {

@@ -21,6 +21,21 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 /** What PostgreSQL prints for a real: shortest exact digits, maybe with an exponent. */
 const REAL = /^-?\d+(\.\d+)?(e[-+]\d+)?$/;
 
+/** published_year is an int4: a key outside it would fail in PostgreSQL (22003), not here. */
+const INT4_MIN = -2_147_483_648;
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * A timestamp PostgreSQL accepts: the calendar date exists (JS rolls 2024-02-30 over to
+ * March 1st, PostgreSQL refuses it) and the year is not 0 (there is no year 0 in PostgreSQL).
+ */
+function isRealTimestamp(text: string): boolean {
+  if (!TIMESTAMP.test(text)) return false;
+  const parsed = new Date(text);
+  if (Number.isNaN(parsed.getTime()) || parsed.getUTCFullYear() < 1) return false;
+  return parsed.toISOString().slice(0, 19) === text.slice(0, 19);
+}
+
 /** Opaque to clients: base64url of a small JSON array. */
 export function encodeCursor(cursor: BookCursor): string {
   return Buffer.from(JSON.stringify([cursor.sort, cursor.order, cursor.key, cursor.id])).toString('base64url');
@@ -46,9 +61,9 @@ export function decodeCursor(text: string): BookCursor | undefined {
   const field = sort as BookSortField;
   const keyValid =
     field === 'publishedYear'
-      ? Number.isSafeInteger(key)
+      ? Number.isSafeInteger(key) && (key as number) >= INT4_MIN && (key as number) <= INT4_MAX
       : field === 'createdAt'
-        ? typeof key === 'string' && TIMESTAMP.test(key) && !Number.isNaN(Date.parse(key))
+        ? typeof key === 'string' && isRealTimestamp(key)
         : typeof key === 'string' && key.length <= 300 && !key.includes('\u0000');
   if (!keyValid) return undefined;
   return { sort: field, order, key: key as string | number, id };

@@ -147,4 +147,15 @@ describe('ProblemDetailsFilter', () => {
     const sent = run(Object.assign(new Error('Request body is too large'), { statusCode: 413 }), 4096);
     expect(sent.body).toMatchObject({ status: 413, detail: 'The request body is larger than the limit of 4096 bytes' });
   });
+
+  it.each([
+    ['22003', 'value "2147483648" is out of range for type integer'],
+    ['22008', 'date/time field value out of range: "2024-02-30"'],
+    ['22007', 'invalid input syntax for type timestamp with time zone: "0000-01-01"'],
+    ['22P02', 'invalid input syntax for type uuid: "x"'],
+  ])('answers a data exception (%s) from a bound parameter with 400 and no SQL', (code, message) => {
+    const sent = run(pgError(code, message));
+    expect(sent.body).toMatchObject({ status: 400, type: '/problems/bad-request' });
+    expect(JSON.stringify(sent.body)).not.toMatch(/SELECT|secret|p4ssw0rd|out of range for type|syntax/);
+  });
 });

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
-import { errorCode, isTransientConnectionError, SqlState } from '../lib/postgres-error';
+import { errorCode, isDataException, isTransientConnectionError, SqlState } from '../lib/postgres-error';
 import { FieldError, ProblemDetailsDto, ProblemException } from './problem-details';
 import { PROBLEM_TYPES, problemTypeOf, type ProblemType } from './problem-types';
 
@@ -61,6 +61,9 @@ export function fromDatabaseError(exception: unknown): Problem | undefined {
     return unavailable('The request conflicted with concurrent changes; retry it');
   }
   if (code === SqlState.queryCanceled) return unavailable('The database did not answer in time; retry shortly');
+  if (isDataException(exception)) {
+    return { type: PROBLEM_TYPES.badRequest, detail: 'A value in the request is out of range or invalid for its type' };
+  }
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { ArgumentMetadata } from '@nestjs/common';
 import { IsString } from 'class-validator';
+import { CreateBookDto } from '../books/dto/create-book.dto';
 import { ProblemException } from './problem-details';
 import { createValidationPipe, findForbiddenKey } from './validation';
 
@@ -66,5 +67,13 @@ describe('createValidationPipe', () => {
 
   it('passes and transforms a valid value', async () => {
     await expect(pipe.transform({ name: 'a' }, body)).resolves.toBeInstanceOf(Dto);
+  });
+
+  it('gives each field one entry, its first failed rule (a missing year is not "later than" anything)', async () => {
+    const book = { title: 'T', author: 'A', isbn: '9780201616224' };
+    const problem = await problemOf(book, { type: 'body', metatype: CreateBookDto });
+    expect(problem.errors).toEqual([{ field: 'publishedYear', message: 'publishedYear must be an integer number' }]);
+    const many = await problemOf({ ...book, title: 7, publishedYear: 'x' }, { type: 'body', metatype: CreateBookDto });
+    expect(many.errors?.map((e) => e.field)).toEqual(['title', 'publishedYear']);
   });
 });

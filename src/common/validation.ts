@@ -2,7 +2,7 @@ import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/commo
 import { FieldError, ProblemException } from './problem-details';
 import { PROBLEM_TYPES } from './problem-types';
 
-/** Flattens class-validator's tree into `{ field: 'books[3].title', message }` entries. */
+/** Flattens class-validator's tree into `{ field: 'books[3].title', message }` entries, one per field. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
@@ -11,7 +11,10 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
       : prefix
         ? `${prefix}.${error.property}`
         : error.property;
-    for (const message of Object.values(error.constraints ?? {})) out.push({ field, message });
+    // One entry per field: the rule written first. Decorators apply bottom-up, so class-validator
+    // records that rule last; the ones after it usually fail only as a consequence of it.
+    const first = Object.values(error.constraints ?? {}).at(-1);
+    if (first !== undefined) out.push({ field, message: first });
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
   return out;

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { EnvReader } from './env-parsers';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -17,6 +18,16 @@ export interface AppConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
   throttle: { enabled: boolean; limit: number; ttlMs: number };
+  /** Longest time a client may take to send a whole request (headers and body); then 408 and close. */
+  requestTimeoutMs: number;
+  /** Longest time a client may take to send the headers (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** A socket with no traffic for this long is closed. */
+  connectionTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For is believed; undefined ignores forwarded headers. */
+  trustProxy?: TrustProxy;
 }
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
@@ -44,7 +55,15 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       limit: read.int('THROTTLE_LIMIT', 1000, 1, 1_000_000),
       ttlMs: read.int('THROTTLE_TTL_MS', 60_000, 1000, 3_600_000),
     },
+    requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    headersTimeoutMs: 0,
+    connectionTimeoutMs: read.int('CONNECTION_TIMEOUT_MS', 60_000, 100, 600_000),
+    keepAliveTimeoutMs: read.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
   };
+  config.headersTimeoutMs = Math.min(config.requestTimeoutMs, 10_000);
+  const trustProxy = parseTrustProxy(read.string('TRUST_PROXY'));
+  if (trustProxy.problem) read.problem(trustProxy.problem);
+  if (trustProxy.value !== undefined) config.trustProxy = trustProxy.value;
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       read.problem(`CORS_ORIGINS entries must look like https://host[:port] (got "${origin}")`);

@@ -26,7 +26,9 @@ describe('buildDatabaseConfig', () => {
   });
 
   it('defaults to migrate in production and refuses sync there, naming the variable', () => {
-    expect(buildDatabaseConfig({ NODE_ENV: 'production' }).schemaMode).toBe('migrate');
+    expect(buildDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://a@h/d' }).schemaMode).toBe(
+      'migrate',
+    );
     expect(errorOf({ NODE_ENV: 'production', DB_SCHEMA_MODE: 'sync' }).message).toContain('DB_SCHEMA_MODE=sync');
   });
 
@@ -49,5 +51,21 @@ describe('buildDatabaseConfig', () => {
   it('refuses contradictions: an admin URL without a target, a target without a database', () => {
     expect(errorOf({ DATABASE_ADMIN_URL: 'postgres://a@h/postgres' }).message).toContain('DATABASE_ADMIN_URL');
     expect(errorOf({ DATABASE_URL: 'postgres://a@h' }).message).toContain('names no database');
+  });
+});
+
+describe('production without DATABASE_URL', () => {
+  it('refuses to start, naming the variable, instead of starting a throwaway embedded cluster', () => {
+    const message = errorOf({ NODE_ENV: 'production' }).message;
+    expect(message).toContain('DATABASE_URL is not set');
+    expect(message).toContain('EMBEDDED_POSTGRES=true');
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('starts the embedded PostgreSQL when EMBEDDED_POSTGRES=true opts in, and never needs it elsewhere', () => {
+    expect(buildDatabaseConfig({ NODE_ENV: 'production', EMBEDDED_POSTGRES: 'true' }).url).toBeUndefined();
+    expect(buildDatabaseConfig({ NODE_ENV: 'development' }).url).toBeUndefined();
+    const url = 'postgres://app:pw@db/books';
+    expect(buildDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: url }).url?.hostname).toBe('db');
   });
 });

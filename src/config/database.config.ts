@@ -45,6 +45,13 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
   if (url && !databaseNameOf(url)) {
     read.problem('DATABASE_URL names no database (add /<database> after the host)');
   }
+  // A missing secret in production must not silently start a throwaway cluster in the container.
+  const embeddedOptIn = read.bool('EMBEDDED_POSTGRES', false);
+  if (production && !url && !embeddedOptIn) {
+    read.problem(
+      'DATABASE_URL is not set and NODE_ENV=production (set it, or EMBEDDED_POSTGRES=true to use the embedded PostgreSQL)',
+    );
+  }
   if (explicitAdminUrl && !url) {
     read.problem('DATABASE_ADMIN_URL is set but DATABASE_URL is not (the embedded PostgreSQL needs neither)');
   }

@@ -105,3 +105,13 @@ export function describePostgresError(error: unknown): string {
   const text = message || (error instanceof AggregateError ? error.errors.map(String).join('; ') : 'unknown error');
   return code && !text.includes(code) ? `${code}: ${text}` : text;
 }
+
+/**
+ * SQLSTATE class 22, "data exception": PostgreSQL refused a value as invalid for its type
+ * (out of range, no such date, bad text representation). Through a bound parameter that
+ * value came from the request, so it is the client's error, not the server's.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = errorCode(error);
+  return !!code && SQLSTATE.test(code) && code.startsWith('22');
+}

@@ -3,6 +3,7 @@ import { Transform, TransformFnParams } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { normalizeIsbn } from '../isbn';
 import { IsIsbn, IsText } from './create-book.dto';
+import { IsWithinOffsetCap, MAX_OFFSET_ROWS } from './offset-cap';
 
 export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
@@ -25,11 +26,18 @@ const toInteger = ({ value }: TransformFnParams): unknown =>
   typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
 
 export class ListBooksQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, example: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_OFFSET_ROWS,
+    default: 1,
+    example: 1,
+    description: `page × limit may not exceed ${MAX_OFFSET_ROWS}; use \`cursor\` to read further`,
+  })
   @Transform(toInteger)
   @IsInt()
   @Min(1)
-  @Max(1_000_000)
+  @IsWithinOffsetCap()
   page: number = 1;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, example: 20 })
