@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
 import { helmetHeaders } from './common/security-headers';
@@ -46,6 +47,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   // Only JSON bodies: a text/plain body is a 415, not a string handed to the validator.
   fastify.removeContentTypeParser(['text/plain']);
+  useDepthCheckedJsonParser(app, config);
   enableCors(app, config);
 
   // One hook for the headers every response carries: helmet's (computed once) and the request id.

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { appConfig, type AppConfig } from '../../config/app.config';
 
 /**
@@ -8,11 +9,16 @@ import { appConfig, type AppConfig } from '../../config/app.config';
  * the 503s; Nest closes it only once the requests already admitted have finished, which
  * keeps their transactions ahead of the DataSource's destruction.
  */
+/** How long a request may still be arriving once shutdown begins. */
+const RECEIVE_GRACE_MS = 1000;
+
 @Injectable()
 export class ShutdownState implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Shutdown');
   private draining = false;
   private readonly inFlight = new Set<object>();
+  /** Admitted requests whose body is still arriving, by their socket. */
+  private readonly receiving = new Map<object, Socket>();
   private onIdle?: () => void;
 
   constructor(@Optional() @Inject(appConfig.KEY) private readonly config?: Pick<AppConfig, 'shutdownTimeoutMs'>) {}
@@ -27,13 +33,22 @@ export class ShutdownState implements BeforeApplicationShutdown {
   }
 
   begin(): void {
+    if (this.draining) return;
     this.draining = true;
+    // A client still sending its request after a short grace is one trickling it (slowloris);
+    // nothing has run for it yet, so closing its connection loses nothing, and it cannot hold
+    // the drain until SHUTDOWN_TIMEOUT_MS.
+    setTimeout(() => {
+      if (this.receiving.size) this.logger.warn(`Closing ${this.receiving.size} connection(s) still sending a request`);
+      for (const socket of this.receiving.values()) socket.destroy();
+    }, RECEIVE_GRACE_MS).unref();
   }
 
   /** Counts requests from arrival to response; answers sent while draining close their connection. */
   trackRequests(fastify: FastifyInstance): void {
     const finished = (request: FastifyRequest) => {
       this.inFlight.delete(request.raw);
+      this.receiving.delete(request.raw);
       if (this.inFlight.size === 0) this.onIdle?.();
     };
     fastify.addHook('onRequest', (request, reply, done) => {
@@ -41,6 +56,12 @@ export class ShutdownState implements BeforeApplicationShutdown {
       // 'close' fires once the response is sent or the client has gone, whichever comes first;
       // onResponse alone misses a client that hangs up, which would hold shutdown to its deadline.
       reply.raw.once('close', () => finished(request));
+      this.receiving.set(request.raw, request.raw.socket);
+      done();
+    });
+    // The body has been read and parsed: from here on the request is the service's to finish.
+    fastify.addHook('preValidation', (request, _reply, done) => {
+      this.receiving.delete(request.raw);
       done();
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {
