@@ -101,10 +101,8 @@ export function httpExceptionDetail(response: string | object, fallback: string)
     return (
       'Not ready: ' +
       Object.entries(failing)
-        .map(
-          ([name, info]) =>
-            `${name} ${String(info.status)}${info.message || info.state ? ` (${String(info.message ?? info.state)})` : ''}`,
-        )
+        // The dependency and a one-word state; the driver's message stays in the log.
+        .map(([name, info]) => `${name}: ${String(info.state ?? info.status)}`)
         .join(', ')
     );
   }

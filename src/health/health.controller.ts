@@ -1,11 +1,9 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ShutdownState } from '../common/shutdown/shutdown-state';
-import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
-import { databaseConfig } from '../config/database.config';
+import { DatabaseReadiness } from './database-readiness';
 
 /** Terminus' result; a failing check is answered as problem+json by the filter, not in this shape. */
 const HEALTH_COMPONENTS = {
@@ -37,9 +35,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly database: DatabaseLifecycle,
+    private readonly database: DatabaseReadiness,
     private readonly shutdown: ShutdownState,
-    @Inject(databaseConfig.KEY) private readonly config: ConfigType<typeof databaseConfig>,
   ) {}
 
   @Get('live')
@@ -60,7 +57,9 @@ export class HealthController {
   @ApiOperation({
     operationId: 'getReadiness',
     summary: 'Readiness: the database answers SELECT 1 and the service is not shutting down',
-    description: 'A 503 names the failing check in `detail`, e.g. `Not ready: database down (...)`.',
+    description:
+      'A 503 names each failing dependency and its state in `detail`, e.g. `Not ready: database: unreachable` ' +
+      '(or `timeout`, `failing`, `lifecycle: shutting down`). Concurrent probes share one ping.',
   })
   @ApiOkResponse(HEALTH_OK({ lifecycle: { status: 'up' }, database: { status: 'up' } }))
   @ApiProblemResponses(500, 503)
@@ -73,12 +72,8 @@ export class HealthController {
       },
       async () => {
         const indicator = this.indicators.check('database');
-        try {
-          await this.database.ping(Math.min(this.config.connectTimeoutMs, 1500));
-          return indicator.up();
-        } catch (error) {
-          return indicator.down({ message: error instanceof Error ? error.message : 'unreachable' });
-        }
+        const state = await this.database.check();
+        return state === 'up' ? indicator.up() : indicator.down({ state });
       },
     ]);
   }
