@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
+import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../lib/database-unavailable.exception';
 import { errorCode, isDataException, isTransientConnectionError, SqlState } from '../lib/postgres-error';
 import { FieldError, ProblemDetailsDto, ProblemException } from './problem-details';
 import { PROBLEM_TYPES, problemTypeOf, type ProblemType } from './problem-types';
@@ -50,6 +50,11 @@ export function fromHttpException(exception: HttpException, bodyLimitBytes?: num
 
 /** Lost connections and the SQLSTATEs a client can act on; undefined for anything else. */
 export function fromDatabaseError(exception: unknown): Problem | undefined {
+  if (exception instanceof WriteOutcomeUnknownError) {
+    return unavailable(
+      'The connection to the database was lost while committing: the change may or may not have been saved; read it back before retrying',
+    );
+  }
   if (exception instanceof DatabaseUnavailableError || isTransientConnectionError(exception)) {
     return unavailable('The database is unavailable; retry shortly');
   }

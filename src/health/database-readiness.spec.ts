@@ -60,6 +60,6 @@ describe('DatabaseReadiness', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const readiness = new DatabaseReadiness({ ping: () => Promise.reject(error) }, { connectTimeoutMs: 5000 });
     await expect(readiness.check()).resolves.toBe(state);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining((error).message));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(error.message));
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { DatabaseUnavailableError } from '../../lib/database-unavailable.exception';
+import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
 
 export interface TransactionOptions {
@@ -47,17 +47,21 @@ export class TransactionRunner {
       throw isTransientConnectionError(error) ? new DatabaseUnavailableError(undefined, { cause: error }) : error;
     }
     let broken: Error | undefined;
+    let committing = false;
     try {
       await queryRunner.startTransaction(isolation);
       const result = await work(queryRunner.manager);
+      committing = true;
       await queryRunner.commitTransaction();
       return result;
     } catch (error) {
       // TypeORM releases the runner itself when its connection fails between two of our queries.
-      const failure =
+      let failure =
         queryRunner.isReleased && !isTransientConnectionError(error)
           ? new DatabaseUnavailableError(undefined, { cause: error })
           : error;
+      // Lost before COMMIT went out, the transaction was rolled back; lost after, nobody knows.
+      if (committing && isTransientConnectionError(failure)) failure = new WriteOutcomeUnknownError({ cause: error });
       if (isTransientConnectionError(failure)) broken = failure as Error;
       if (queryRunner.isTransactionActive && !broken) {
         await queryRunner.rollbackTransaction().catch((rollbackError: unknown) => {
