@@ -70,7 +70,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     http.log(
       config.logFormat === 'json'
         ? line
-        : `${line.method} ${line.url} ${line.status} ${line.ms}ms id=${line.requestId} ip=${line.ip}`,
+        : `${line.method} ${line.url} ${line.status} from ${line.ip} ${line.ms}ms id=${line.requestId}`,
     );
     done();
   });

@@ -5,6 +5,7 @@ import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildAppConfig } from '../src/config/app.config';
 import { buildDatabaseConfig } from '../src/config/database.config';
+import { appRoleOf } from '../src/database/lifecycle/app-role';
 import { freePort } from '../src/lib/free-port';
 import { nodeFlags } from '../src/lib/node-flags';
 import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
@@ -148,11 +149,17 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(app).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', logFormat: 'json' });
     expect(database.schemaMode).toBe('migrate');
     expect(database.url?.hostname).toBe('postgres');
-    // The URL's credentials and database are the ones the postgres service creates.
+    // Least privilege: the superuser the postgres service creates is only in DATABASE_ADMIN_URL;
+    // the api connects as another role, which create-database makes and gives the database.
     const pg = Object.fromEntries(Object.entries(postgres.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
-    expect(decodeURIComponent(database.url!.username)).toBe(pg.POSTGRES_USER);
-    expect(decodeURIComponent(database.url!.password)).toBe(pg.POSTGRES_PASSWORD);
-    expect(database.url!.pathname).toBe(`/${pg.POSTGRES_DB}`);
+    expect(pg.POSTGRES_USER).toBe('postgres');
+    expect(decodeURIComponent(database.adminUrl!.username)).toBe(pg.POSTGRES_USER);
+    expect(decodeURIComponent(database.adminUrl!.password)).toBe(pg.POSTGRES_PASSWORD);
+    expect(database.adminUrl!.pathname).toBe(`/${pg.POSTGRES_DB}`);
+    expect(database.adminUrl!.hostname).toBe('postgres');
+    expect(appRoleOf(database.url!, database.adminUrl!)).toEqual({ name: 'bookapi', password: expect.any(String) });
+    expect(database.url!.pathname).toBe('/bookapi');
+    expect(postgres.healthcheck?.test.join(' ')).toContain(`-U ${pg.POSTGRES_USER}`);
     expect(String(app.port)).toBe(apiEnv.PORT);
 
     // The drain (SHUTDOWN_TIMEOUT_MS) ends before Docker's SIGKILL.

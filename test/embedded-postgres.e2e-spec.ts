@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { freePort } from '../src/lib/free-port';
+import { withDatabase } from '../src/lib/url';
+import { query } from './helpers/test-database';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 
 /** Pids of every process whose command line names this data folder (node or postgres). */
@@ -53,6 +55,14 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The cluster's superuser, from the password file the service made. */
+  const superuserUrl = () => {
+    const url = new URL(`postgres://127.0.0.1:${env.EMBEDDED_PG_PORT}/postgres`);
+    url.username = 'postgres';
+    url.password = fs.readFileSync(`${dataDir}.password`, 'utf8').trim();
+    return url;
+  };
+
   const launch = async () => {
     const app = spawnApp(env);
     running.push(app);
@@ -71,8 +81,69 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
       .expect(201);
     expect(processesUsing(dataDir).length).toBeGreaterThan(0);
 
+    // Least privilege: the service's own connections use a role that is no superuser and owns its database.
+    const sessions = await query<{ usename: string; rolsuper: boolean }>(
+      superuserUrl(),
+      `SELECT a.usename, r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+       WHERE a.application_name = 'bookapi' AND a.datname = 'bookapi'`,
+    );
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(new Set(sessions.map((row) => JSON.stringify(row)))).toEqual(
+      new Set([JSON.stringify({ usename: 'bookapi_app', rolsuper: false })]),
+    );
+    const owners = await query(
+      withDatabase(superuserUrl(), 'bookapi'),
+      `SELECT pg_get_userbyid(d.datdba) AS database, pg_get_userbyid(n.nspowner) AS schema,
+              (SELECT tableowner FROM pg_tables WHERE tablename = 'books') AS books
+       FROM pg_database d, pg_namespace n WHERE d.datname = 'bookapi' AND n.nspname = 'public'`,
+    );
+    expect(owners).toEqual([{ database: 'bookapi_app', schema: 'bookapi_app', books: 'bookapi_app' }]);
+
     await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
     expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it('removes a lock naming a process that only looks like postgres, and leaves that process alone', async () => {
+    // Its command line says "postgres -D <this data folder>", but it is not this folder's server.
+    const decoy = spawn('bash', ['-c', `exec -a "postgres -D ${dataDir}" sleep 300`], { stdio: 'ignore' });
+    try {
+      await until(() => fs.readFileSync(`/proc/${decoy.pid}/cmdline`, 'utf8').startsWith('postgres -D'), 5000);
+      fs.writeFileSync(path.join(dataDir, 'postmaster.pid'), `${decoy.pid}\n${dataDir}\n`);
+      const app = await launch();
+      expect(app.output()).toMatch(/Removing stale lock .* is not the PostgreSQL of this data folder/);
+      expect(decoy.exitCode).toBeNull();
+      expect(decoy.signalCode).toBeNull();
+      await request(app.baseUrl!).get('/books').expect(200);
+      await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
+    } finally {
+      decoy.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a password file that others may read, or that another user owns, saying so', async () => {
+    const file = `${dataDir}.password`;
+    const refusal = async () => {
+      const app = spawnApp(env);
+      running.push(app);
+      const exit = await app.exited;
+      return { exit, output: app.output() };
+    };
+    try {
+      fs.chmodSync(file, 0o644);
+      const open = await refusal();
+      expect(open.exit.code).toBe(1);
+      expect(open.output).toMatch(/\.password has mode 0644; .* readable by its owner only \(chmod 600/);
+      fs.chmodSync(file, 0o600);
+      if (process.getuid?.() === 0) {
+        fs.chownSync(file, 4242, 4242);
+        const foreign = await refusal();
+        expect(foreign.exit.code).toBe(1);
+        expect(foreign.output).toMatch(/\.password is owned by uid 4242, not by the user running the service/);
+      }
+    } finally {
+      fs.chmodSync(file, 0o600);
+      if (process.getuid?.() === 0) fs.chownSync(file, 0, 0);
+    }
   });
 
   it('after a SIGKILL, the next start stops the orphaned server, reuses the data and exits 0 on SIGINT', async () => {

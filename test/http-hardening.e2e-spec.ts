@@ -136,9 +136,9 @@ describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
       expect((await send(base, '/books', forwarded('203.0.113.7'))).status).toBe(429);
       // Another client behind the same proxy has its own budget.
       expect((await send(base, '/books', forwarded('203.0.113.8'))).status).toBe(200);
-      expect(app.output()).toMatch(/GET \/books 200 .* ip=203\.0\.113\.7/);
-      expect(app.output()).toMatch(/GET \/books 429 .* ip=203\.0\.113\.7/);
-      expect(await logged(app, /ip=203\.0\.113\.8/)).toMatch(/GET \/books 200 .* ip=203\.0\.113\.8/);
+      expect(app.output()).toMatch(/GET \/books 200 from 203\.0\.113\.7 /);
+      expect(app.output()).toMatch(/GET \/books 429 from 203\.0\.113\.7 /);
+      expect(await logged(app, /from 203\.0\.113\.8 /)).toMatch(/GET \/books 200 from 203\.0\.113\.8 /);
     });
 
     it('unset: forwarded headers are ignored, so a client cannot dodge the limit by forging them', async () => {
@@ -146,8 +146,8 @@ describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
       expect((await send(base, '/books', forwarded('203.0.113.7'))).status).toBe(200);
       expect((await send(base, '/books', forwarded('203.0.113.8'))).status).toBe(200);
       expect((await send(base, '/books', forwarded('203.0.113.9'))).status).toBe(429);
-      expect(await logged(app, /GET \/books 429/)).toMatch(/GET \/books 200 .* ip=127\.0\.0\.1/);
-      expect(app.output()).not.toMatch(/ip=203\.0\.113/);
+      expect(await logged(app, /GET \/books 429/)).toMatch(/GET \/books 200 from 127\.0\.0\.1 /);
+      expect(app.output()).not.toMatch(/from 203\.0\.113/);
     });
   });
 });

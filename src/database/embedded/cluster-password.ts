@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { assertPrivateFile } from './embedded-checks';
 
-/** Per-cluster password, made on first use and kept beside the data folder (mode 0600). */
+/** Per-cluster password, made on first use and kept beside the data folder (mode 0600, refused otherwise). */
 export function clusterPassword(dataDir: string): string {
   const file = `${dataDir}.password`;
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    const password = fs.readFileSync(file, 'utf8').trim();
+    assertPrivateFile(file);
+    return password;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }

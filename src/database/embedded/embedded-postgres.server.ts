@@ -43,10 +43,10 @@ export class EmbeddedPostgresServer {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The superuser URL of the given database in this cluster. */
-  url(database = this.config.database): URL {
+  /** The URL of the given database in this cluster, as the superuser unless `user` says otherwise. */
+  url(database = this.config.database, user = 'postgres'): URL {
     const url = new URL(`postgres://127.0.0.1:${this.config.port}/`);
-    url.username = 'postgres';
+    url.username = user;
     url.password = clusterPassword(this.config.dataDir);
     url.pathname = '/' + encodeURIComponent(database);
     return url;

@@ -16,17 +16,3 @@ export function readPostmasterPid(dataDir: string): number | undefined {
 export function postmasterPidFile(dataDir: string): string {
   return path.join(dataDir, 'postmaster.pid');
 }
-
-/** True while `pid` is alive and (as far as /proc tells) a PostgreSQL process. */
-export function isPostgresProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
-  } catch {
-    return true;
-  }
-}

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
+import { AppRole, ensureAppRole, givePublicSchema, handOverDatabase } from './app-role';
 import { assertValidDatabaseName, quoteIdentifier } from './database-name';
-import { databaseNameOf } from '../../lib/url';
+import { databaseNameOf, withDatabase } from '../../lib/url';
 import { DatabaseStartupError } from '../database.exception';
 import { constraintOf, errorCode, SqlState } from '../../lib/postgres-error';
 
@@ -9,6 +10,10 @@ export interface CreateDatabaseOptions {
   /** Longest wait for another instance's creation lock. */
   lockTimeoutMs: number;
   applicationName: string;
+  /** Made if missing; owns the database (and its public schema) when this call creates it. */
+  owner?: AppRole;
+  /** Also hand an existing database owned by another role to `owner` (a cluster the service owns). */
+  adoptExisting?: boolean;
 }
 
 export type CreateDatabaseResult = 'created' | 'exists';
@@ -30,31 +35,64 @@ export async function createDatabaseIfMissing(
   options: CreateDatabaseOptions,
 ): Promise<CreateDatabaseResult> {
   assertValidDatabaseName(name);
+  const client = adminClient(adminUrl, options);
+  try {
+    await client.connect();
+    await client.query(`SET lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs))}`);
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CREATE_DATABASE_LOCK_CLASS, name]);
+    if (options.owner) await ensureAppRole(client, options.owner);
+    const existing = await client.query<{ owner: string }>(
+      'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
+      [name],
+    );
+    if (existing.rowCount) {
+      const { owner, adoptExisting } = options;
+      if (owner && adoptExisting && existing.rows[0].owner !== owner.name) {
+        await onDatabase(withDatabase(adminUrl, name), options, (admin) => handOverDatabase(admin, name, owner));
+      }
+      return 'exists';
+    }
+    try {
+      // CREATE DATABASE takes no bind parameters: the name is validated and quoted instead.
+      const owner = options.owner ? ` OWNER ${quoteIdentifier(options.owner.name)}` : '';
+      await client.query(`CREATE DATABASE ${quoteIdentifier(name)}${owner}`);
+    } catch (error) {
+      if (isConcurrentCreate(error)) return 'exists';
+      throw error;
+    }
+    if (options.owner)
+      await onDatabase(withDatabase(adminUrl, name), options, (admin) => givePublicSchema(admin, options.owner!));
+    return 'created';
+  } catch (error) {
+    throw explainAdminError(error, adminUrl, name);
+  } finally {
+    // Closing the session also releases the advisory lock.
+    await client.end().catch(() => undefined);
+  }
+}
+
+function adminClient(url: URL, options: CreateDatabaseOptions): Client {
   const client = new Client({
-    connectionString: adminUrl.toString(),
+    connectionString: url.toString(),
     connectionTimeoutMillis: options.connectTimeoutMs,
     application_name: `${options.applicationName}:create-database`,
   });
   // A dropped connection also rejects the pending query; without a listener it would crash the process.
   client.on('error', () => undefined);
+  return client;
+}
+
+/** Runs `work` on one admin connection to another database, closed afterwards. */
+async function onDatabase(
+  url: URL,
+  options: CreateDatabaseOptions,
+  work: (client: Client) => Promise<void>,
+): Promise<void> {
+  const client = adminClient(url, options);
   try {
     await client.connect();
-    await client.query(`SET lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs))}`);
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CREATE_DATABASE_LOCK_CLASS, name]);
-    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (existing.rowCount) return 'exists';
-    try {
-      // CREATE DATABASE takes no bind parameters: the name is validated and quoted instead.
-      await client.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
-      return 'created';
-    } catch (error) {
-      if (isConcurrentCreate(error)) return 'exists';
-      throw error;
-    }
-  } catch (error) {
-    throw explainAdminError(error, adminUrl, name);
+    await work(client);
   } finally {
-    // Closing the session also releases the advisory lock.
     await client.end().catch(() => undefined);
   }
 }

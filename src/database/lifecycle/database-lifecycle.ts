@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { StartupError } from '../../lib/startup-error';
 import { databaseConfig } from '../../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
+import { appRoleOf, warnIfSuperuser } from './app-role';
 import { createDatabaseIfMissing } from './create-database';
 import { redactUrl, scrubSecrets } from '../../lib/url';
 import { DatabaseTarget } from './database-target';
@@ -47,11 +48,15 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
           connectTimeoutMs: this.config.connectTimeoutMs,
           lockTimeoutMs: Math.max(1000, deadline - Date.now()),
           applicationName: this.config.applicationName,
+          owner: appRoleOf(this.target.url, this.target.adminUrl),
+          // The embedded cluster is the service's own: a database made by an older version is handed over.
+          adoptExisting: !!this.target.embedded,
         }),
       );
       this.logger.log(`Database "${this.target.databaseName}" ${outcome === 'created' ? 'created' : 'exists'}`);
       await this.retryTransient('connect', this.target.url, deadline, () => this.initializeDataSource());
       await this.ping(this.config.connectTimeoutMs);
+      await warnIfSuperuser(this.dataSource, this.logger);
       await this.prepareSchema(deadline);
       this.logger.log(`Database ready in ${Date.now() - started} ms (${redactUrl(this.target.url)})`);
     } catch (error) {

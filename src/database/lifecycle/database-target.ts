@@ -3,6 +3,9 @@ import type { DatabaseConfig } from '../../config/database.config';
 import { databaseNameOf } from '../../lib/url';
 import { EmbeddedPostgresServer } from '../embedded/embedded-postgres.server';
 
+/** The embedded cluster's application role: owns the service's database, not a superuser. */
+export const EMBEDDED_APP_ROLE = 'bookapi_app';
+
 /**
  * Where the service's data lives: a server named by DATABASE_URL, or the embedded one.
  * Constructing it writes nothing: the embedded cluster's password file is made when a URL
@@ -18,8 +21,9 @@ export class DatabaseTarget {
     else this.embedded = new EmbeddedPostgresServer(config.embedded, logger);
   }
 
+  /** The service connects as a role without superuser rights; the superuser (adminUrl) only creates. */
   get url(): URL {
-    return this.external?.url ?? this.embedded!.url();
+    return this.external?.url ?? this.embedded!.url(undefined, EMBEDDED_APP_ROLE);
   }
 
   get adminUrl(): URL {
