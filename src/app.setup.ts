@@ -9,6 +9,7 @@ import { ShutdownState } from './common/shutdown/shutdown-state';
 import { helmetHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
+import type { TrustProxy } from './config/trust-proxy';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -25,18 +26,23 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
     },
     // Unset: request.ip is the socket's peer and X-Forwarded-For is ignored.
-    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
+    ...(config.trustProxy !== undefined ? { trustProxy: fastifyTrustProxy(config.trustProxy) } : {}),
     // Our own onRequest hook answers with problem+json while draining.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // `__proto__` and `constructor` keys are refused by the JSON parser (400).
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    genReqId: (req: IncomingMessage) => {
+    genReqId: (req: Pick<IncomingMessage, 'headers'>) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+}
+
+/** A hop count trusts that many proxies nearest the socket (proxy-addr's own rule for numbers). */
+function fastifyTrustProxy(trust: TrustProxy): string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 /** Everything main.ts and the end-to-end tests apply alike to a created app. */

@@ -1,8 +1,7 @@
-import request from 'supertest';
 import { bookInput } from './factories/book.factory';
-import { expectProblem } from './factories/problem';
-import { startTestApp, TestApp } from './helpers/test-app';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { useBooksApp } from './helpers/books-app';
+import { expectProblem } from './helpers/expect-problem';
+import { query } from './helpers/test-database';
 
 const APP_NAME = 'bookapi-dropped';
 
@@ -12,29 +11,19 @@ const APP_NAME = 'bookapi-dropped';
  * whose connection died during COMMIT says that its outcome is unknown.
  */
 describe('dropped connections (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  const api = () => request(app.baseUrl);
+  const fx = useBooksApp('dropped', { DB_APPLICATION_NAME: APP_NAME, DB_POOL_MAX: '6' });
+  const api = () => fx.api();
 
   /** Terminates every backend of the service; returns how many there were. */
   const killAll = async (filter = 'true') =>
     (
       await query<{ n: number }>(
-        db.adminUrl,
+        fx.db.adminUrl,
         `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
          WHERE datname = $1 AND application_name = $2 AND ${filter}`,
-        [db.name, APP_NAME],
+        [fx.db.name, APP_NAME],
       )
     )[0].n;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('dropped');
-    app = await startTestApp(db.url, { DB_APPLICATION_NAME: APP_NAME, DB_POOL_MAX: '6' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   it('serves every read while all of its backends are killed again and again under load', async () => {
     const ids: string[] = [];
@@ -70,7 +59,7 @@ describe('dropped connections (real PostgreSQL)', () => {
     beforeAll(async () => {
       // Titles pick where a write stalls: in its INSERT, or in a deferred trigger run by COMMIT.
       await query(
-        db.url,
+        fx.db.url,
         `CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
            IF NEW.title = TG_ARGV[0] THEN PERFORM pg_sleep(30); END IF;
@@ -98,7 +87,7 @@ describe('dropped connections (real PostgreSQL)', () => {
       expectProblem(res, 503, { type: 'service-unavailable' });
       expect(res.body.detail).not.toMatch(/may or may not/);
       await expect(
-        query(db.url, `SELECT count(*)::int AS n FROM books WHERE title = 'stall in insert'`),
+        query(fx.db.url, `SELECT count(*)::int AS n FROM books WHERE title = 'stall in insert'`),
       ).resolves.toEqual([{ n: 0 }]);
     });
 

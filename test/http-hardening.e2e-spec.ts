@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { bookInput } from './factories/book.factory';
 import { SpawnedApp, spawnApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { useTestDatabase } from './helpers/books-app';
 
 interface Trickle {
   /** Body bytes written before the server answered or closed. */
@@ -58,12 +58,12 @@ function send(baseUrl: string, path: string, init: RequestInit = {}): Promise<Re
 
 /** The built service (node dist/main.js), so its own log output can be read. */
 describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
-  let db: TestDatabase;
+  const fx = useTestDatabase('http_hardening');
   const apps: SpawnedApp[] = [];
   const start = async (env: Record<string, string>) => {
     const app = spawnApp({
-      DATABASE_URL: db.url.toString(),
-      DATABASE_ADMIN_URL: db.adminUrl.toString(),
+      DATABASE_URL: fx.db.url.toString(),
+      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
       LOG_LEVEL: 'log',
       ...env,
     });
@@ -71,12 +71,9 @@ describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
     return { app, base: await waitForListening(app) };
   };
 
-  beforeAll(async () => {
-    db = await createTestDatabase('http_hardening');
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
-    await db?.drop();
+  // Before the fixture drops the database.
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.stop()));
   });
 
   it('cuts off a client that sends its body one byte at a time once REQUEST_TIMEOUT_MS has passed', async () => {

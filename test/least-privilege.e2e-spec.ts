@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { withDatabase } from '../src/database/database-url';
+import { withDatabase } from '../src/lib/url';
 import { bookInput } from './factories/book.factory';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';

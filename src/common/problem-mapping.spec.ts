@@ -33,7 +33,9 @@ describe('problem mapping', () => {
       'The database is unavailable; retry shortly',
     );
     expect(fromDatabaseError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))?.type.status).toBe(503);
-    expect(fromDatabaseError(pgError('22001'))).toBeUndefined();
+    // Class 22 (invalid input for its type) came from a bound parameter: the client's error.
+    expect(fromDatabaseError(pgError('22001'))?.type.status).toBe(400);
+    expect(fromDatabaseError(pgError('42P01'))).toBeUndefined();
     expect(fromDatabaseError(new Error('boom'))).toBeUndefined();
   });
 
@@ -61,7 +63,7 @@ describe('problem mapping', () => {
       status: 'error',
       error: { lifecycle: { status: 'down', state: 'shutting down' }, database: { status: 'down' } },
     };
-    expect(httpExceptionDetail(response, 'fallback')).toBe('Not ready: lifecycle down (shutting down), database down');
+    expect(httpExceptionDetail(response, 'fallback')).toBe('Not ready: lifecycle: shutting down, database: down');
     expect(httpExceptionDetail({ message: ['a', 'b'] }, 'fallback')).toBe('a; b');
   });
 
