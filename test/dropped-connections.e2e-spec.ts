@@ -29,7 +29,8 @@ describe('dropped connections (real PostgreSQL)', () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push((await api().post('/books').send(bookInput()).expect(201)).body.id);
 
-    // A bounded load: 6 clients reading for about 4 s, every backend killed every 200 ms.
+    // A bounded load: 6 clients reading for about 5 s, every backend of the service killed once a
+    // second (a restart or failover every second; the soak that found this killed them every 10 s).
     const statuses = new Map<number, number>();
     let reads = 0;
     let running = true;
@@ -42,15 +43,15 @@ describe('dropped connections (real PostgreSQL)', () => {
     };
     const clients = Array.from({ length: 6 }, (_, n) => client(n));
     let killed = 0;
-    for (let round = 0; round < 20; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let round = 0; round < 5; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       killed += await killAll();
     }
     running = false;
     await Promise.all(clients);
 
     // The test means something only if backends really died while reads were running.
-    expect(killed).toBeGreaterThanOrEqual(20);
+    expect(killed).toBeGreaterThanOrEqual(5);
     expect(reads).toBeGreaterThan(100);
     expect(Object.fromEntries(statuses)).toEqual({ 200: reads });
   });
