@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { MAX_OFFSET_ROWS } from '../../src/books/dto/offset-cap';
 import { encodeCursor } from '../../src/books/book-cursor';
 import * as fs from 'node:fs';
 import type { BenchReport, ScaleCase } from './report';
@@ -70,7 +71,8 @@ export async function scaleCases(client: Client, rows: number): Promise<Omit<Sca
   const search = (words: string) => `/books?limit=20&search=${encodeURIComponent(words)}`;
   return [
     { name: 'page 1', path: '/books?limit=20' },
-    { name: 'deep page, offset', path: `/books?limit=20&page=${deepPage}` },
+    // Offsets stop at page × limit = MAX_OFFSET_ROWS (deeper is a 400 pointing to cursor): the last page allowed.
+    { name: 'last offset page (capped)', path: `/books?limit=20&page=${Math.min(deepPage, MAX_OFFSET_ROWS / 20)}` },
     { name: 'deep page, cursor', path: `/books?limit=20&cursor=${cursor}` },
     { name: 'sort title desc', path: '/books?limit=20&sort=title&order=desc' },
     { name: 'filter author (exact)', path: `/books?limit=20&author=${encodeURIComponent(authors[0].author)}` },
