@@ -59,7 +59,9 @@ describe('metrics', () => {
         'POST /books 201',
       ]);
       expect(valueOf(http, { http_route: '/books/:id', http_response_status_code: '200' })).toBe(1);
-      const buckets = await prometheus.query('http_server_request_duration_seconds_bucket{http_route="/books",le="+Inf"}');
+      const buckets = await prometheus.query(
+        'http_server_request_duration_seconds_bucket{http_route="/books",le="+Inf"}',
+      );
       expect(labels(buckets, 'http_request_method', 'http_response_status_code')).toEqual(['POST 201']);
 
       const connections = await prometheus.query('db_client_connection_count');
@@ -104,7 +106,9 @@ describe('metrics', () => {
 
     const off = start({ METRICS_ENABLED: 'false' });
     try {
-      await request(await waitForListening(off)).get('/metrics').expect(404);
+      await request(await waitForListening(off))
+        .get('/metrics')
+        .expect(404);
     } finally {
       expect(await off.stop()).toEqual({ code: 0, signal: null });
     }
@@ -117,7 +121,9 @@ describe('metrics', () => {
     try {
       const app = start({ HOST: '127.0.0.1', METRICS_PORT: String(busy) });
       expect(await app.exited).toEqual({ code: 1, signal: null });
-      expect(app.output()).toContain(`Startup failed: METRICS_PORT=${busy}: cannot listen on 127.0.0.1:${busy} (EADDRINUSE)`);
+      expect(app.output()).toContain(
+        `Startup failed: METRICS_PORT=${busy}: cannot listen on 127.0.0.1:${busy} (EADDRINUSE)`,
+      );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

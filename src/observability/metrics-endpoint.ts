@@ -31,7 +31,9 @@ export function serveMetricsPort(fastify: FastifyInstance, metrics: Metrics, hos
   fastify.addHook('onReady', async () => {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new StartupError(`METRICS_PORT=${port}: cannot listen on ${host}:${port} (${error.code ?? error.message})`)),
+        reject(
+          new StartupError(`METRICS_PORT=${port}: cannot listen on ${host}:${port} (${error.code ?? error.message})`),
+        ),
       );
       server.listen(port, host, () => resolve());
     });

@@ -21,7 +21,10 @@ let provider: TracerProvider | undefined;
  */
 export function startTracing(config: ObservabilityConfig): boolean {
   if (!config.otlpEndpoint || provider) return !!provider;
-  const url = new URL('v1/traces', config.otlpEndpoint.href.endsWith('/') ? config.otlpEndpoint : `${config.otlpEndpoint.href}/`);
+  const url = new URL(
+    'v1/traces',
+    config.otlpEndpoint.href.endsWith('/') ? config.otlpEndpoint : `${config.otlpEndpoint.href}/`,
+  );
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: url.href }) })],

@@ -69,7 +69,10 @@ export async function startPrometheus(target: string, job = 'bookapi'): Promise<
       await stop();
       throw new Error(`prometheus exited (${proc.exitCode}) before it was ready:\n${output}`);
     }
-    const ready = await fetch(`${url}/-/ready`).then((res) => res.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
