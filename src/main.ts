@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
     logger = AppLogger.forConfig(config);
 
-    app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {
       logger,
       abortOnError: false,
     });
