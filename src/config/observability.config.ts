@@ -17,15 +17,14 @@ export function buildObservabilityConfig(env: Record<string, string | undefined>
   const config: ObservabilityConfig = {
     metricsEnabled: read.bool('METRICS_ENABLED', true),
     metricsPort: port === undefined ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
-    otlpEndpoint: httpUrl(read, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    otlpEndpoint: httpUrl(read, 'OTEL_EXPORTER_OTLP_ENDPOINT', read.string('OTEL_EXPORTER_OTLP_ENDPOINT')),
     serviceName: read.string('OTEL_SERVICE_NAME', 'bookapi'),
   };
   read.done();
   return config;
 }
 
-function httpUrl(read: EnvReader, name: string): URL | undefined {
-  const raw = read.string(name);
+function httpUrl(read: EnvReader, name: string, raw: string | undefined): URL | undefined {
   if (raw === undefined) return undefined;
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
