@@ -1,6 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics';
+import { tracingEnabled } from './tracing';
 import { isUnobservedPath } from './unobserved-paths';
 
 /** The http_route of a request that matched no route: one value, so a scan of random URLs adds no series. */
@@ -13,15 +14,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export function observeHttp(fastify: FastifyInstance, metrics: Metrics | undefined): void {
   const children = new Map<string, { observe(value: number): void }>();
 
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    const span = trace.getSpan(context.active());
-    const route = request.routeOptions.url;
-    if (span && route) {
-      span.updateName(`${request.method} ${route}`);
-      span.setAttribute('http.route', route);
-    }
-    done();
-  });
+  if (tracingEnabled()) nameServerSpans(fastify);
   if (!metrics) return;
 
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -34,6 +27,19 @@ export function observeHttp(fastify: FastifyInstance, metrics: Metrics | undefin
         children.set(key, child);
       }
       child.observe(reply.elapsedTime / 1000);
+    }
+    done();
+  });
+}
+
+/** The server span gets the route template as its name and http.route. */
+function nameServerSpans(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const span = trace.getSpan(context.active());
+    const route = request.routeOptions.url;
+    if (span && route) {
+      span.updateName(`${request.method} ${route}`);
+      span.setAttribute('http.route', route);
     }
     done();
   });

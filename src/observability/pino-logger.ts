@@ -3,6 +3,7 @@ import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app.config';
 import { scrubSecrets } from '../lib/url';
 import { activeTraceFields } from './trace-context';
+import { tracingEnabled } from './tracing';
 
 const PINO_LEVEL = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' } as const;
 
@@ -51,7 +52,7 @@ export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): P
     base: { pid: process.pid },
     timestamp: () => `,"timestamp":${Date.now()}`,
     formatters: { level: (label) => ({ level: label }) },
-    mixin: () => activeTraceFields(),
+    ...(tracingEnabled() && { mixin: () => activeTraceFields() }),
     // Headers and fields that may hold credentials, wherever Fastify or a caller logs them.
     redact: {
       paths: [

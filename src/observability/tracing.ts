@@ -46,6 +46,11 @@ export function startTracing(config: ObservabilityConfig): boolean {
   return true;
 }
 
+/** Whether startTracing() turned tracing on in this process. */
+export function tracingEnabled(): boolean {
+  return provider !== undefined;
+}
+
 /** Exports the spans still buffered, then stops; safe when tracing never started. */
 export async function stopTracing(): Promise<void> {
   const current = provider;
