@@ -55,7 +55,7 @@ describe('tracing', () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
     const book = bookInput({ title: `Traced Secret ${randomBytes(6).toString('hex')}` });
-    const app = start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+    const app = start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, LOG_LEVEL: 'debug', DB_LOGGING: 'true' });
     let id: string;
     try {
       const base = await waitForListening(app);
@@ -117,6 +117,19 @@ describe('tracing', () => {
     expect(postLine).toEqual(expect.objectContaining({ status: 201, trace_id: traceId, span_id: post.spanId }));
     const getLine = lines.find((l) => l.method === 'GET' && l.url === `/books/${id!}`);
     expect(getLine).toEqual(expect.objectContaining({ trace_id: get.traceId, span_id: get.spanId }));
+
+    // Every line made inside a traced request carries the ids, not only the request line: here
+    // TypeORM's query log (DB_LOGGING), written before pg runs the INSERT.
+    const logged = app
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { context?: string; message?: string; trace_id?: string; span_id?: string });
+    const insertLine = logged.find((l) => l.context === 'TypeORM' && /^INSERT INTO "books"/.test(String(l.message)));
+    expect(insertLine).toEqual(expect.objectContaining({ trace_id: traceId }));
+    expect(spans.filter((s) => s.traceId === traceId).map((s) => s.spanId)).toContain(insertLine!.span_id);
+    // Outside a request (startup, shutdown) there is no trace to name.
+    expect(logged.find((l) => l.context === 'Bootstrap')).not.toHaveProperty('trace_id');
   });
 
   it('is off by default: no trace ids in the log, traceparent ignored', async () => {
