@@ -1,6 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type FastifyBaseLogger, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
@@ -13,8 +14,13 @@ import type { TrustProxy } from './config/trust-proxy';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
+export function createFastifyAdapter(config: AppConfig, logger?: FastifyBaseLogger): FastifyAdapter {
   return new FastifyAdapter({
+    // Fastify logs through the app's pino logger; the request line below replaces its own two.
+    ...(logger && {
+      loggerInstance: logger,
+      logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    }),
     bodyLimit: config.bodyLimitBytes,
     // A client trickling its headers or body is answered 408 and closed (Node checks every second).
     requestTimeout: config.requestTimeoutMs,

@@ -1,3 +1,5 @@
+// First: tracing instruments pg and http before anything loads them.
+import './observability/tracing-bootstrap';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,6 +11,8 @@ import { buildAppConfig } from './config/app.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
 import { describeError } from './lib/describe-error';
+import { buildObservabilityConfig } from './config/observability.config';
+import { setupObservability } from './observability/observability';
 
 async function bootstrap(): Promise<void> {
   let logger: AppLogger = AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
@@ -17,15 +21,17 @@ async function bootstrap(): Promise<void> {
     // Validated here first so a bad variable ends in one line, before Nest starts anything.
     const config = buildAppConfig(process.env);
     const database = buildDatabaseConfig(process.env);
+    const observability = buildObservabilityConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
     logger = AppLogger.forConfig(config);
 
-    app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {
       logger,
       abortOnError: false,
     });
     configureApp(app, config);
+    setupObservability(app, observability, config.host);
     enableGracefulShutdown(app, config.shutdownTimeoutMs);
     await app.listen({ port: config.port, host: config.host });
     logger.log(`Listening on ${await app.getUrl()} (Swagger UI at /docs)`, 'Bootstrap');

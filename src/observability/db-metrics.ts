@@ -1,0 +1,80 @@
+import { Gauge } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { Metrics } from './metrics';
+
+interface PoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+  on(event: 'acquire', listener: (client: QueryClient) => void): unknown;
+}
+interface QueryClient {
+  query: (...args: unknown[]) => unknown;
+}
+
+/** TypeORM's pg Pool, once the DataSource is initialised. */
+function poolOf(dataSource: DataSource): PoolLike | undefined {
+  return (dataSource.driver as unknown as { master?: PoolLike }).master;
+}
+
+/** SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds. */
+function operationName(query: unknown): string {
+  const text = typeof query === 'string' ? query : (query as { text?: unknown } | undefined)?.text;
+  const match = typeof text === 'string' ? /^\s*([A-Za-z]+)/.exec(text) : null;
+  return match ? match[1].toUpperCase() : 'OTHER';
+}
+
+/**
+ * The pool's connection gauges, read at scrape time, and the duration of every statement the
+ * pool's clients run (timed on each client the first time the pool hands it out).
+ */
+export function observeDatabase(metrics: Metrics, dataSource: DataSource): { attach(): void } {
+  new Gauge({
+    name: 'db_client_connection_count',
+    help: 'Connections in the pool, by state (idle or used).',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      const pool = poolOf(dataSource);
+      this.set({ state: 'idle' }, pool?.idleCount ?? 0);
+      this.set({ state: 'used' }, pool ? pool.totalCount - pool.idleCount : 0);
+    },
+  });
+  new Gauge({
+    name: 'db_client_connection_pending_requests',
+    help: 'Requests waiting for a connection from the pool.',
+    registers: [metrics.registry],
+    collect() {
+      this.set(poolOf(dataSource)?.waitingCount ?? 0);
+    },
+  });
+
+  const timed = new WeakSet<QueryClient>();
+  const children = new Map<string, { observe(value: number): void }>();
+  const observe = (operation: string, seconds: number) => {
+    let child = children.get(operation);
+    if (!child) {
+      child = metrics.dbDuration.labels('postgresql', operation);
+      children.set(operation, child);
+    }
+    child.observe(seconds);
+  };
+  const time = (client: QueryClient) => {
+    if (timed.has(client)) return;
+    timed.add(client);
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
+      const start = performance.now();
+      const result = query(...args);
+      if (result instanceof Promise) {
+        const done = () => observe(operationName(args[0]), (performance.now() - start) / 1000);
+        result.then(done, done);
+      }
+      return result;
+    };
+  };
+  return {
+    /** Call once the DataSource is initialised (its pool exists from then on). */
+    attach: () => poolOf(dataSource)?.on('acquire', time),
+  };
+}

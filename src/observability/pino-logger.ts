@@ -1,0 +1,87 @@
+import pino, { type Logger as Pino, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
+import type { AppConfig } from '../config/app.config';
+import { scrubSecrets } from '../lib/url';
+import { activeTraceFields } from './trace-context';
+import { tracingEnabled } from './tracing';
+
+const PINO_LEVEL = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' } as const;
+
+/** Secrets known to the process (database passwords); no log line ever shows them. */
+const secrets = new Set<string>();
+
+export function addLogSecret(secret: string | undefined): void {
+  if (secret) secrets.add(secret);
+}
+
+export function scrubLogText(text: string): string {
+  return secrets.size === 0 ? text : scrubSecrets(text, [...secrets]);
+}
+
+function scrubArgument(value: unknown): unknown {
+  if (secrets.size === 0) return value;
+  if (typeof value === 'string') return scrubLogText(value);
+  if (value && typeof value === 'object') {
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const [key, field] of Object.entries(copy)) {
+      if (field instanceof Error) {
+        // Still an Error, so pino serialises it as one and takes its message as the line's.
+        const clean = new Error(scrubLogText(field.message));
+        clean.stack = scrubLogText(field.stack ?? '');
+        copy[key] = clean;
+      } else if (typeof field === 'string') copy[key] = scrubLogText(field);
+      else if (field && typeof field === 'object') {
+        copy[key] = JSON.parse(scrubLogText(JSON.stringify(field))) as unknown;
+      }
+    }
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * The one pino logger of the process: Fastify's logger and, through nestjs-pino, Nest's.
+ * JSON lines (level name, epoch-ms `timestamp`, `message`, `context`) in production, pino-pretty in
+ * development; with tracing on, every line made inside a request carries `trace_id` and `span_id`.
+ * Written synchronously, so the line before a process.exit() is never lost.
+ */
+export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): Pino {
+  const options: LoggerOptions = {
+    level: PINO_LEVEL[config.logLevel],
+    messageKey: 'message',
+    base: { pid: process.pid },
+    timestamp: () => `,"timestamp":${Date.now()}`,
+    formatters: { level: (label) => ({ level: label }) },
+    ...(tracingEnabled() && { mixin: () => activeTraceFields() }),
+    // Headers and fields that may hold credentials, wherever Fastify or a caller logs them.
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        'headers.cookie',
+        'password',
+        '*.password',
+      ],
+      censor: '***',
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map(scrubArgument) as Parameters<typeof method>);
+      },
+    },
+  };
+  if (config.logFormat === 'json') return pino(options, pino.destination({ dest: 1, sync: true }));
+  return pino(
+    options,
+    pretty({
+      sync: true,
+      colorize: !!process.stdout.isTTY,
+      messageKey: 'message',
+      timestampKey: 'timestamp',
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,context,trace_id,span_id',
+      messageFormat: '{if context}[{context}] {end}{message}{if trace_id} trace_id={trace_id} span_id={span_id}{end}',
+    }),
+  );
+}
