@@ -1,7 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { databaseOutage } from '../lib/database-outage';
+import { DatabaseUnavailableError } from '../lib/database-unavailable.exception';
 import { describeError } from '../lib/describe-error';
+import { isTransientConnectionError } from '../lib/postgres-error';
 import { PROBLEM_CONTENT_TYPE } from './problem-details';
 import { problemBody, problemOf } from './problem-mapping';
 
@@ -27,6 +30,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         exception instanceof Error ? exception.stack : String(exception),
       );
     } else if (status === 503) {
+      if (exception instanceof DatabaseUnavailableError || isTransientConnectionError(exception)) databaseOutage.seen();
       this.logger.warn(`${request.method} ${request.url}: ${describeError(exception)} (request ${request.id})`);
     }
     if (reply.sent) return;

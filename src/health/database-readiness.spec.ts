@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { databaseOutage } from '../lib/database-outage';
 import { DatabaseReadiness, READINESS_CACHE_MS } from './database-readiness';
 
 /** A ping that stays pending until released, counting how often it was called. */
@@ -33,6 +34,22 @@ describe('DatabaseReadiness', () => {
     expect(ping).toHaveBeenCalledTimes(2);
     calls[1].resolve();
     await expect(later).resolves.toBe('up');
+  });
+
+  it('drops a cached "up" as soon as a request has seen the database unreachable', async () => {
+    jest.useFakeTimers({ now: 2_000_000 });
+    const { ping, calls } = controllablePing();
+    const readiness = new DatabaseReadiness({ ping }, { connectTimeoutMs: 5000 });
+    const first = readiness.check();
+    calls[0].resolve();
+    await expect(first).resolves.toBe('up');
+
+    jest.setSystemTime(2_000_000 + READINESS_CACHE_MS / 2);
+    databaseOutage.seen();
+    const next = readiness.check();
+    expect(ping).toHaveBeenCalledTimes(2);
+    calls[1].reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+    await expect(next).resolves.toBe('unreachable');
   });
 
   it('shares a failing ping among concurrent probes, but asks again after it', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config/database.config';
 import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
+import { databaseOutage } from '../lib/database-outage';
 import { errorCode, isTransientConnectionError } from '../lib/postgres-error';
 
 /** What readiness says about the database: a word for the probe, never the driver's message. */
@@ -12,7 +13,8 @@ export const READINESS_CACHE_MS = 500;
 
 /**
  * The database half of /health/ready. Concurrent probes share one ping (single flight), and a
- * successful one for READINESS_CACHE_MS, so unthrottled probes cannot multiply round trips.
+ * successful one for READINESS_CACHE_MS unless a request has seen the database unreachable
+ * since (src/lib/database-outage.ts), so unthrottled probes cannot multiply round trips.
  * The driver's detail (addresses, codes) goes to the log only.
  */
 @Injectable()
@@ -27,7 +29,10 @@ export class DatabaseReadiness {
   ) {}
 
   check(): Promise<DatabaseState> {
-    if (this.lastUpAt !== undefined && Date.now() - this.lastUpAt < READINESS_CACHE_MS) return Promise.resolve('up');
+    const upAt = this.lastUpAt;
+    if (upAt !== undefined && Date.now() - upAt < READINESS_CACHE_MS && !databaseOutage.seenSince(upAt)) {
+      return Promise.resolve('up');
+    }
     // A verdict is as old as its question. Only "up" is kept: a failure costs the database
     // nothing to ask again, and a recovery then shows at once.
     const askedAt = Date.now();
