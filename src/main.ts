@@ -18,6 +18,7 @@ async function bootstrap(): Promise<void> {
     const config = buildAppConfig(process.env);
     const database = buildDatabaseConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
+    AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
     logger = AppLogger.forConfig(config);
 
