@@ -17,7 +17,8 @@ export interface AppConfig {
   corsOrigins: string[];
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
-  throttle: { enabled: boolean; limit: number; ttlMs: number };
+  /** redisUrl: where the counters live so the limit holds across instances; unset means in memory. */
+  throttle: { enabled: boolean; limit: number; ttlMs: number; redisUrl?: URL };
   /** Longest time a client may take to send a whole request (headers and body); then 408 and close. */
   requestTimeoutMs: number;
   /** Longest time a client may take to send the headers (at most requestTimeoutMs). */
@@ -54,6 +55,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       enabled: read.bool('THROTTLE_ENABLED', true),
       limit: read.int('THROTTLE_LIMIT', 1000, 1, 1_000_000),
       ttlMs: read.int('THROTTLE_TTL_MS', 60_000, 1000, 3_600_000),
+      redisUrl: redisUrl(read),
     },
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     headersTimeoutMs: 0,
@@ -74,3 +76,16 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
 }
 
 export const appConfig = registerAs('app', () => buildAppConfig(process.env));
+
+function redisUrl(read: EnvReader): URL | undefined {
+  const value = read.string('REDIS_URL');
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return url;
+  } catch {
+    // Reported below without echoing the value, which may hold a password.
+  }
+  read.problem('REDIS_URL must look like redis://[:password@]host[:port][/db]');
+  return undefined;
+}
