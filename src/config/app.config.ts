@@ -13,6 +13,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** After SIGTERM, how long requests are still served while readiness is already 503 (for a load balancer). */
+  shutdownDrainDelayMs: number;
   /** Origins allowed by CORS; empty means no cross-origin access. */
   corsOrigins: string[];
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -41,6 +43,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
     port: read.int('PORT', 3000, 0, 65535),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    shutdownDrainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 0, 0, 600_000),
     corsOrigins: (read.string('CORS_ORIGINS') ?? '')
       .split(',')
       .map((origin) => origin.trim())
@@ -66,6 +69,9 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   const trustProxy = parseTrustProxy(read.string('TRUST_PROXY'));
   if (trustProxy.problem) read.problem(trustProxy.problem);
   if (trustProxy.value !== undefined) config.trustProxy = trustProxy.value;
+  if (config.shutdownDrainDelayMs >= config.shutdownTimeoutMs) {
+    read.problem('SHUTDOWN_DRAIN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS (the deadline counts from the signal)');
+  }
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       read.problem(`CORS_ORIGINS entries must look like https://host[:port] (got "${origin}")`);
