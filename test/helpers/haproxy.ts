@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Daemon } from './daemon';
-import { freePort } from './free-port';
+import { freePort } from '../../src/lib/free-port';
 import { handOver } from './service-user';
 
 export const HAPROXY_BIN = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Daemon } from './daemon';
-import { freePort } from './free-port';
+import { freePort } from '../../src/lib/free-port';
 import { handOver } from './service-user';
 
 export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort } from '../helpers/free-port';
+import { freePort } from '../../src/lib/free-port';
 import { HaProxy } from '../helpers/haproxy';
 import { PgBouncer } from '../helpers/pgbouncer';
 import { PgCluster } from '../helpers/pg-cluster';
