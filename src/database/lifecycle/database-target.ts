@@ -42,6 +42,7 @@ export class DatabaseTarget {
 
   /** Passwords to scrub from anything printed. */
   get secrets(): string[] {
-    return [this.url.password, this.directUrl.password, this.adminUrl.password].filter(Boolean).map(decodeURIComponent);
+    const passwords = [this.url.password, this.directUrl.password, this.adminUrl.password];
+    return [...new Set(passwords.filter(Boolean).map(decodeURIComponent))];
   }
 }
