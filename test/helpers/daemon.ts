@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { serviceUser } from './service-user';
 
@@ -18,6 +19,11 @@ export class Daemon {
 
   /** Runs `bin` as the service user when we are root; resolves once `port` accepts connections. */
   static async start(name: string, bin: string, args: string[], port: number, cwd: string): Promise<Daemon> {
+    if (!fs.existsSync(bin)) {
+      throw new Error(
+        `${name} not found at ${bin}: install Debian's package (apt-get install pgbouncer haproxy redis-server)`,
+      );
+    }
     const proc = spawn(bin, args, { cwd, ...serviceUser(), stdio: ['ignore', 'pipe', 'pipe'] });
     const daemon = new Daemon(name, proc);
     const deadline = Date.now() + 15_000;

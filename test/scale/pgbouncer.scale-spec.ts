@@ -1,10 +1,10 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { bookInput, bookRow, countBooks } from './factories/book.factory';
-import { PgBouncer } from './helpers/pgbouncer';
-import { PgCluster } from './helpers/pg-cluster';
-import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
-import { query } from './helpers/test-database';
+import { bookInput, bookRow, countBooks } from '../factories/book.factory';
+import { PgBouncer } from '../helpers/pgbouncer';
+import { PgCluster } from '../helpers/pg-cluster';
+import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
+import { query } from '../helpers/test-database';
 
 const DATABASE = 'bookapi_test_pgbouncer';
 const APP_NAME = 'bookapi-pgbouncer-test';

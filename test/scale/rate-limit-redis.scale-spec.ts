@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { RedisServer } from './helpers/redis-server';
-import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { RedisServer } from '../helpers/redis-server';
+import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
 
 const LIMIT = 10;
 
