@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../config/app.config';
 
 /** Namespace of the counters in a Redis that other services may share. */
@@ -46,16 +46,20 @@ type WithIncrement = Redis & {
  * (@nest-lab/throttler-storage-redis would do the Redis part but declares Nest <= 11 peers.)
  */
 @Injectable()
-export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   private readonly local = new ThrottlerStorageService();
-  private readonly redis?: WithIncrement;
+  private redis?: WithIncrement;
   private redisFailedAt = 0;
   private degraded = false;
 
-  constructor(@Inject(appConfig.KEY) config: Pick<AppConfig, 'throttle'>) {
-    const url = config.throttle.redisUrl;
+  constructor(@Inject(appConfig.KEY) private readonly config: Pick<AppConfig, 'throttle'>) {}
+
+  /** Connects in the background: startup never waits for Redis. ioredis is loaded only when used. */
+  async onModuleInit(): Promise<void> {
+    const url = this.config.throttle.redisUrl;
     if (!url) return;
+    const { Redis } = await import('ioredis');
     const redis = new Redis(url.toString(), {
       // A command fails at once while disconnected instead of queueing behind a reconnect.
       enableOfflineQueue: false,
