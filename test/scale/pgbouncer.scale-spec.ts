@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { MIGRATIONS } from '../../src/database/runtime/data-source-options';
 import request from 'supertest';
 import { bookInput, bookRow, countBooks } from '../factories/book.factory';
 import { PgBouncer } from '../helpers/pgbouncer';
@@ -67,7 +68,7 @@ describe('behind PgBouncer in transaction mode', () => {
     for (const url of urls) await request(url).get('/health/ready').expect(200);
 
     const migrations = await query<{ name: string }>(cluster.url(DATABASE), 'SELECT name FROM migrations ORDER BY id');
-    expect(migrations.map((m) => m.name)).toEqual(['InitialSchema1764100000000', 'TrigramSearchIndexes1795636407651']);
+    expect(migrations.map((m) => m.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
     const applied = apps.filter((app) => /Applied migrations/.test(app.output()));
     expect(applied).toHaveLength(1);
     expect(apps.map((app) => /No pending migrations/.test(app.output())).filter(Boolean)).toHaveLength(2);

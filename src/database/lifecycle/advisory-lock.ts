@@ -14,10 +14,10 @@ const POLL_MS = 50;
  * `work` may use `client` for SQL that should commit with the lock (it is the same transaction);
  * the connection is closed on every path.
  *
- * Waiters poll with pg_try_advisory_xact_lock instead of blocking in pg_advisory_xact_lock: a
- * blocked statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration waits
- * for every older snapshot, so the two would wait on each other until a timeout. Between polls the
- * waiter's transaction is idle and holds none.
+ * Waiters poll, each try in a transaction of its own, instead of blocking in pg_advisory_xact_lock:
+ * a blocked statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration
+ * waits for every transaction that held an older one, so the two would wait on each other until a
+ * timeout.
  */
 export async function withAdvisoryLock<T>(
   url: URL,
@@ -33,14 +33,14 @@ export async function withAdvisoryLock<T>(
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query('BEGIN');
-    // The work (migrations) is not bounded by the role's own timeouts, which would otherwise end
-    // this transaction while it holds the lock.
-    await client.query('SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0');
     const giveUpAt = Date.now() + Math.max(0, options.lockTimeoutMs);
     for (;;) {
+      await client.query('BEGIN');
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [key]);
       if (rows[0].locked) break;
+      // Each failed try ends its transaction at once: CREATE INDEX CONCURRENTLY waits for whole
+      // transactions that held a snapshot, so a waiter must not keep one open across polls.
+      await client.query('ROLLBACK');
       if (Date.now() >= giveUpAt) {
         // The SQLSTATE PostgreSQL gives a lock wait that timed out, so callers classify it alike.
         throw Object.assign(new Error(`canceling statement due to lock timeout (advisory lock ${key})`), {
@@ -49,6 +49,9 @@ export async function withAdvisoryLock<T>(
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+    // The work (migrations) is not bounded by the role's own timeouts, which would otherwise end
+    // this transaction while it holds the lock.
+    await client.query('SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0');
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -15,6 +15,7 @@ import { withTimeout } from '../../lib/timers';
 import { buildDataSourceOptions } from '../runtime/data-source-options';
 import { TypeOrmNestLogger } from '../runtime/typeorm-logger';
 import { retryWithBackoff } from './retry';
+import { withSchemaDataSource } from './schema-data-source';
 import { applyRoleTimeouts } from './session-defaults';
 
 /**
@@ -144,17 +145,22 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   private async prepareSchema(deadline: number): Promise<void> {
     const mode = this.config.schemaMode;
     if (mode === 'none') return;
-    await this.withSchemaLock(deadline, async () => {
+    const apply = async (dataSource: DataSource) => {
       if (mode === 'sync') {
-        await this.dataSource.synchronize();
+        await dataSource.synchronize();
         this.logger.log('Schema synchronized with the entities');
       } else {
-        const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
         this.logger.log(
           applied.length ? `Applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations',
         );
       }
-    });
+    };
+    await this.withSchemaLock(deadline, () =>
+      this.config.pooler === 'transaction'
+        ? withSchemaDataSource(this.config, this.target.directUrl, apply)
+        : apply(this.dataSource),
+    );
   }
 
   private retryTransient<T>(step: string, url: URL, deadline: number, attempt: () => Promise<T>): Promise<T> {
