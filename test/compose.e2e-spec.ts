@@ -324,9 +324,7 @@ describe('docker-compose.yml, profile "scale"', () => {
   it('points the replicas at PgBouncer for queries, PostgreSQL for the direct work, Redis for the rate limit', () => {
     for (const name of ['api1', 'api2']) {
       const env = envOf(name);
-      // TRUST_PROXY comes with the Hardening issue (11); until the code reads it, it is the one extra name.
-      const pending = codeNames.has('TRUST_PROXY') ? [] : ['TRUST_PROXY'];
-      expect(Object.keys(env).filter((key) => !codeNames.has(key))).toEqual(pending);
+      expect(Object.keys(env).filter((key) => !codeNames.has(key))).toEqual([]);
       const database = buildDatabaseConfig(env);
       const app = buildAppConfig(env);
       expect(database.url?.host).toBe('pgbouncer:6432');
@@ -340,6 +338,7 @@ describe('docker-compose.yml, profile "scale"', () => {
       expect([database.directUrl!.username, database.directUrl!.password]).toEqual([appUrl.username, appUrl.password]);
       expect(app.throttle.redisUrl?.host).toBe('redis:6379');
       expect(env.TRUST_PROXY).toBe(haproxyAddress);
+      expect(app.trustProxy).toEqual(buildAppConfig({ TRUST_PROXY: haproxyAddress }).trustProxy);
       expect(app.shutdownDrainDelayMs).toBeGreaterThan(0);
       expect(durationMs(services[name].stop_grace_period ?? '10s')).toBeGreaterThan(app.shutdownTimeoutMs);
     }
