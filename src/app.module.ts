@@ -5,6 +5,8 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { BooksModule } from './books/books.module';
 import { CommonModule } from './common/common.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { RateLimitModule } from './common/rate-limit.module';
+import { RateLimitStorage } from './common/rate-limit.storage';
 import { ReadRetryInterceptor } from './common/read-retry.interceptor';
 import { throttlerOptions } from './common/throttler-options';
 import { AppConfig, appConfig } from './config/app.config';
@@ -22,8 +24,9 @@ import { HealthModule } from './health/health.module';
       ignoreEnvFile: process.env.NODE_ENV === 'test',
     }),
     ThrottlerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => throttlerOptions(config),
+      imports: [RateLimitModule],
+      inject: [appConfig.KEY, RateLimitStorage],
+      useFactory: (config: AppConfig, storage: RateLimitStorage) => ({ ...throttlerOptions(config), storage }),
     }),
     CommonModule,
     DatabaseModule,

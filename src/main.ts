@@ -23,7 +23,9 @@ async function bootstrap(): Promise<void> {
     const database = buildDatabaseConfig(process.env);
     const observability = buildObservabilityConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
+    AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
+    AppLogger.addSecret(config.throttle.redisUrl?.password && decodeURIComponent(config.throttle.redisUrl.password));
     logger = AppLogger.forConfig(config);
 
     app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {

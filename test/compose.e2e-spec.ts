@@ -277,3 +277,108 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     });
   });
 });
+
+describe('docker-compose.yml, profile "scale"', () => {
+  const compose = parse(read('docker-compose.yml')) as {
+    services: Record<string, ComposeService & { profiles?: string[]; restart?: string; networks?: unknown }>;
+    networks?: Record<string, { ipam?: { config?: { subnet: string }[] } }>;
+  };
+  const services = compose.services;
+  const codeNames = new Set([...namesReadByConfig(), ...namesInSource()]);
+  const envOf = (name: string) =>
+    Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
+  const haproxyAddress = (services.haproxy.networks as Record<string, { ipv4_address: string }>).scale.ipv4_address;
+  // The application role and database, as the single api uses them (the superuser only creates them).
+  const appUrl = new URL(envOf('api').DATABASE_URL);
+  const appDb = appUrl.pathname.slice(1);
+
+  it('adds pgbouncer, redis, db-prepare, two replicas and haproxy to the profile only', () => {
+    const scaled = Object.entries(services)
+      .filter(([, service]) => service.profiles?.includes('scale'))
+      .map(([name]) => name);
+    expect(scaled.sort()).toEqual(['api1', 'api2', 'db-prepare', 'haproxy', 'pgbouncer', 'redis']);
+    expect([services.postgres.profiles, services.api.profiles]).toEqual([undefined, undefined]);
+  });
+
+  it('runs db-prepare once, to completion, before either replica starts', () => {
+    const prepare = services['db-prepare'];
+    expect(prepare.command).toEqual(['node', 'dist/cli/db-prepare.js']);
+    expect(fs.existsSync(path.join(ROOT, 'dist/cli/db-prepare.js'))).toBe(true);
+    expect(prepare.restart).toBe('no');
+    expect(prepare.depends_on?.postgres?.condition).toBe('service_healthy');
+    for (const name of ['api1', 'api2']) {
+      expect(services[name].depends_on).toMatchObject({
+        'db-prepare': { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
+        pgbouncer: { condition: expect.any(String) },
+      });
+    }
+    const env = envOf('db-prepare');
+    expect(Object.keys(env).filter((name) => !codeNames.has(name))).toEqual([]);
+    expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
+    expect(env.DATABASE_URL).toBe(appUrl.toString());
+    expect(env.DATABASE_ADMIN_URL).toBe(envOf('api').DATABASE_ADMIN_URL);
+    expect(buildDatabaseConfig(env).pooler).toBe('transaction');
+  });
+
+  it('points the replicas at PgBouncer for queries, PostgreSQL for the direct work, Redis for the rate limit', () => {
+    for (const name of ['api1', 'api2']) {
+      const env = envOf(name);
+      expect(Object.keys(env).filter((key) => !codeNames.has(key))).toEqual([]);
+      const database = buildDatabaseConfig(env);
+      const app = buildAppConfig(env);
+      expect(database.url?.host).toBe('pgbouncer:6432');
+      expect(database.directUrl?.host).toBe('postgres:5432');
+      expect(database.pooler).toBe('transaction');
+      expect([database.url!.username, database.url!.password, database.url!.pathname]).toEqual([
+        appUrl.username,
+        appUrl.password,
+        appUrl.pathname,
+      ]);
+      expect([database.directUrl!.username, database.directUrl!.password]).toEqual([appUrl.username, appUrl.password]);
+      expect(app.throttle.redisUrl?.host).toBe('redis:6379');
+      expect(env.TRUST_PROXY).toBe(haproxyAddress);
+      expect(app.trustProxy).toEqual(buildAppConfig({ TRUST_PROXY: haproxyAddress }).trustProxy);
+      expect(app.shutdownDrainDelayMs).toBeGreaterThan(0);
+      expect(durationMs(services[name].stop_grace_period ?? '10s')).toBeGreaterThan(app.shutdownTimeoutMs);
+    }
+    const subnet = compose.networks?.scale.ipam?.config?.[0].subnet ?? '';
+    expect(haproxyAddress.startsWith(subnet.split('.').slice(0, 3).join('.') + '.')).toBe(true);
+  });
+
+  it('mounts configs that exist in the repository', () => {
+    const mounts = Object.values(services)
+      .flatMap((service) => service.volumes ?? [])
+      .filter((volume) => volume.startsWith('./'));
+    expect(mounts.length).toBeGreaterThanOrEqual(3);
+    for (const mount of mounts) {
+      const source = mount.split(':')[0];
+      expect({ source, exists: fs.existsSync(path.join(ROOT, source)) }).toEqual({ source, exists: true });
+    }
+  });
+
+  it('haproxy health-checks /health/ready on both replicas and retries only connection failures', () => {
+    const cfg = read('deploy/haproxy/haproxy.cfg');
+    expect(cfg).toMatch(/^\s*option httpchk GET \/health\/ready$/m);
+    const port = envOf('api1').PORT;
+    expect([...cfg.matchAll(/^\s*server (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]])).toEqual([
+      ['api1', `api1:${port}`],
+      ['api2', `api2:${port}`],
+    ]);
+    expect(cfg.match(/^\s*retry-on .*$/gm)?.map((line) => line.trim())).toEqual(['retry-on conn-failure']);
+    expect(cfg).toMatch(/^\s*option redispatch\b/m);
+  });
+
+  it('PgBouncer pools in transaction mode, in front of the compose PostgreSQL, with its login', () => {
+    const ini = read('deploy/pgbouncer/pgbouncer.ini');
+    const setting = (name: string) => new RegExp(`^${name}\\s*=\\s*(.*)$`, 'm').exec(ini)?.[1].trim();
+    expect(setting('pool_mode')).toBe('transaction');
+    expect(setting('listen_port')).toBe('6432');
+    expect(setting(appDb)).toBe(`host=postgres port=5432 dbname=${appDb}`);
+    const mounted = (services.pgbouncer.volumes ?? []).map((volume) => volume.split(':')[1]);
+    expect(mounted).toContain(setting('auth_file'));
+    expect(read('deploy/pgbouncer/userlist.txt').trim()).toBe(
+      `"${decodeURIComponent(appUrl.username)}" "${decodeURIComponent(appUrl.password)}"`,
+    );
+  });
+});

@@ -5,7 +5,8 @@ import type { AppConfig } from '../config/app.config';
 
 /**
  * At most THROTTLE_LIMIT requests per client IP per THROTTLE_TTL_MS across all routes, counted
- * in memory (so per instance); beyond that 429 problem+json with Retry-After. Health probes are
+ * in Redis across instances when REDIS_URL is set, else in memory per instance (rate-limit.storage.ts);
+ * beyond that 429 problem+json with Retry-After. Health probes are
  * never limited: a throttled probe would restart a healthy instance.
  */
 export function throttlerOptions(config: Pick<AppConfig, 'throttle'>): ThrottlerModuleOptions {

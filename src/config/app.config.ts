@@ -13,11 +13,14 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** How long SIGTERM waits for in-flight requests before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** After SIGTERM, how long requests are still served while readiness is already 503 (for a load balancer). */
+  shutdownDrainDelayMs: number;
   /** Origins allowed by CORS; empty means no cross-origin access. */
   corsOrigins: string[];
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
-  throttle: { enabled: boolean; limit: number; ttlMs: number };
+  /** redisUrl: where the counters live so the limit holds across instances; unset means in memory. */
+  throttle: { enabled: boolean; limit: number; ttlMs: number; redisUrl?: URL };
   /** Longest time a client may take to send a whole request (headers and body); then 408 and close. */
   requestTimeoutMs: number;
   /** Longest time a client may take to send the headers (at most requestTimeoutMs). */
@@ -40,6 +43,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
     port: read.int('PORT', 3000, 0, 65535),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    shutdownDrainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 0, 0, 600_000),
     corsOrigins: (read.string('CORS_ORIGINS') ?? '')
       .split(',')
       .map((origin) => origin.trim())
@@ -54,6 +58,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
       enabled: read.bool('THROTTLE_ENABLED', true),
       limit: read.int('THROTTLE_LIMIT', 1000, 1, 1_000_000),
       ttlMs: read.int('THROTTLE_TTL_MS', 60_000, 1000, 3_600_000),
+      redisUrl: redisUrl(read),
     },
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     headersTimeoutMs: 0,
@@ -64,6 +69,9 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
   const trustProxy = parseTrustProxy(read.string('TRUST_PROXY'));
   if (trustProxy.problem) read.problem(trustProxy.problem);
   if (trustProxy.value !== undefined) config.trustProxy = trustProxy.value;
+  if (config.shutdownDrainDelayMs >= config.shutdownTimeoutMs) {
+    read.problem('SHUTDOWN_DRAIN_DELAY_MS must be less than SHUTDOWN_TIMEOUT_MS (the deadline counts from the signal)');
+  }
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       read.problem(`CORS_ORIGINS entries must look like https://host[:port] (got "${origin}")`);
@@ -74,3 +82,16 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
 }
 
 export const appConfig = registerAs('app', () => buildAppConfig(process.env));
+
+function redisUrl(read: EnvReader): URL | undefined {
+  const value = read.string('REDIS_URL');
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return url;
+  } catch {
+    // Reported below without echoing the value, which may hold a password.
+  }
+  read.problem('REDIS_URL must look like redis://[:password@]host[:port][/db]');
+  return undefined;
+}

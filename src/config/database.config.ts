@@ -5,6 +5,9 @@ import { EnvReader } from './env-parsers';
 
 export const SCHEMA_MODES = ['sync', 'migrate', 'none'] as const;
 export type SchemaMode = (typeof SCHEMA_MODES)[number];
+/** `transaction`: DATABASE_URL is a pooler (PgBouncer) in transaction mode, so no session state may cross it. */
+export const POOLER_MODES = ['none', 'transaction'] as const;
+export type PoolerMode = (typeof POOLER_MODES)[number];
 
 export interface EmbeddedPostgresConfig {
   /** Data folder of the embedded cluster; kept across restarts. */
@@ -17,8 +20,11 @@ export interface EmbeddedPostgresConfig {
 export interface DatabaseConfig {
   /** Target database; undefined means "start the embedded PostgreSQL". */
   url?: URL;
+  /** The same database reached without a pooler: create-database and the schema step use it. */
+  directUrl?: URL;
   /** Maintenance connection used to create the target database. */
   adminUrl?: URL;
+  pooler: PoolerMode;
   embedded: EmbeddedPostgresConfig;
   schemaMode: SchemaMode;
   logging: boolean;
@@ -36,6 +42,7 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
   const read = new EnvReader(env);
   const production = env.NODE_ENV === 'production';
   const url = read.postgresUrl('DATABASE_URL');
+  const directUrl = read.postgresUrl('DATABASE_DIRECT_URL') ?? url;
   const explicitAdminUrl = read.postgresUrl('DATABASE_ADMIN_URL');
   const schemaMode = read.oneOf('DB_SCHEMA_MODE', SCHEMA_MODES, production ? 'migrate' : 'sync');
 
@@ -52,13 +59,24 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
       'DATABASE_URL is not set and NODE_ENV=production (set it, or EMBEDDED_POSTGRES=true to use the embedded PostgreSQL)',
     );
   }
+  if (directUrl && url && databaseNameOf(directUrl) !== databaseNameOf(url)) {
+    read.problem('DATABASE_DIRECT_URL must name the same database as DATABASE_URL');
+  }
+  if (directUrl !== url && !url) {
+    read.problem('DATABASE_DIRECT_URL is set but DATABASE_URL is not');
+  }
+  if (env.DB_POOLER === 'transaction' && !url) {
+    read.problem('DB_POOLER=transaction needs DATABASE_URL (the embedded PostgreSQL has no pooler)');
+  }
   if (explicitAdminUrl && !url) {
     read.problem('DATABASE_ADMIN_URL is set but DATABASE_URL is not (the embedded PostgreSQL needs neither)');
   }
 
   const config: DatabaseConfig = {
     url,
-    adminUrl: explicitAdminUrl ?? (url ? withDatabase(url, 'postgres') : undefined),
+    directUrl,
+    adminUrl: explicitAdminUrl ?? (directUrl ? withDatabase(directUrl, 'postgres') : undefined),
+    pooler: read.oneOf('DB_POOLER', POOLER_MODES, 'none'),
     embedded: {
       dataDir: path.resolve(read.string('EMBEDDED_PG_DATA_DIR', '.data/postgres')),
       port: read.int('EMBEDDED_PG_PORT', 54329, 1, 65535),

@@ -4,12 +4,12 @@ import { PROBLEM_CONTENT_TYPE } from '../problem-details';
 import type { ShutdownState } from './shutdown-state';
 
 /**
- * While draining, every request but liveness is refused with 503 problem+json and
+ * While draining (after SHUTDOWN_DRAIN_DELAY_MS), every request but liveness is refused with 503 problem+json and
  * `Connection: close`; the requests admitted before that are counted until answered.
  */
 export function installShutdownHooks(fastify: FastifyInstance, shutdown: ShutdownState): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (shutdown.isShuttingDown && !request.url.startsWith('/health/live')) {
+    if (shutdown.isRefusing && !request.url.startsWith('/health/live')) {
       const problem = unavailable('The service is shutting down; retry on another instance');
       void reply
         .status(problem.type.status)

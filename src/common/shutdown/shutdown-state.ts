@@ -3,28 +3,42 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { appConfig, type AppConfig } from '../../config/app.config';
 
-/**
- * Turns true when shutdown begins: readiness answers 503 and new requests are refused
- * (503, `Connection: close`). The listener stays open meanwhile, so a load balancer sees
- * the 503s; Nest closes it only once the requests already admitted have finished, which
- * keeps their transactions ahead of the DataSource's destruction.
- */
 /** How long a request may still be arriving once shutdown begins. */
 const RECEIVE_GRACE_MS = 1000;
 
+/**
+ * Turns true when shutdown begins: readiness answers 503 at once, and after SHUTDOWN_DRAIN_DELAY_MS
+ * (default 0) new requests are refused (503, `Connection: close`). The delay lets a load balancer
+ * see readiness fail and stop routing here while requests are still served, so none it sent in
+ * that window is answered 503. The listener stays open meanwhile, so a load balancer sees
+ * the 503s; Nest closes it only once the requests already admitted have finished, which
+ * keeps their transactions ahead of the DataSource's destruction.
+ */
 @Injectable()
 export class ShutdownState implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Shutdown');
   private draining = false;
+  private refusing = false;
+  private refuseAt = 0;
   private readonly inFlight = new Set<object>();
   /** Admitted requests whose body is still arriving, by their socket. */
   private readonly receiving = new Map<object, Socket>();
   private onIdle?: () => void;
 
-  constructor(@Optional() @Inject(appConfig.KEY) private readonly config?: Pick<AppConfig, 'shutdownTimeoutMs'>) {}
+  constructor(
+    @Optional()
+    @Inject(appConfig.KEY)
+    private readonly config?: Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainDelayMs'>,
+  ) {}
 
+  /** Readiness is down. */
   get isShuttingDown(): boolean {
     return this.draining;
+  }
+
+  /** New requests are answered 503. */
+  get isRefusing(): boolean {
+    return this.refusing;
   }
 
   /** Requests admitted and not yet answered. */
@@ -35,13 +49,16 @@ export class ShutdownState implements BeforeApplicationShutdown {
   begin(): void {
     if (this.draining) return;
     this.draining = true;
-    // A client still sending its request after a short grace is one trickling it (slowloris);
-    // nothing has run for it yet, so closing its connection loses nothing, and it cannot hold
-    // the drain until SHUTDOWN_TIMEOUT_MS.
+    const delayMs = this.config?.shutdownDrainDelayMs ?? 0;
+    this.refuseAt = Date.now() + delayMs;
+    if (delayMs === 0) this.refusing = true;
+    // A client still sending its request after a short grace (once refusals start) is one trickling
+    // it (slowloris); nothing has run for it yet, so closing its connection loses nothing, and it
+    // cannot hold the drain until SHUTDOWN_TIMEOUT_MS.
     setTimeout(() => {
       if (this.receiving.size) this.logger.warn(`Closing ${this.receiving.size} connection(s) still sending a request`);
       for (const socket of this.receiving.values()) socket.destroy();
-    }, RECEIVE_GRACE_MS).unref();
+    }, delayMs + RECEIVE_GRACE_MS).unref();
   }
 
   /** Counts requests from arrival to response; answers sent while draining close their connection. */
@@ -73,6 +90,14 @@ export class ShutdownState implements BeforeApplicationShutdown {
   /** Refuses new requests, then waits (bounded by SHUTDOWN_TIMEOUT_MS) for those in flight. */
   async beforeApplicationShutdown(): Promise<void> {
     this.begin();
+    const waitMs = this.refuseAt - Date.now();
+    if (waitMs > 0) {
+      this.logger.log(
+        `Serving ${waitMs} ms more while the load balancer takes this instance out (SHUTDOWN_DRAIN_DELAY_MS)`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+    this.refusing = true;
     if (this.inFlight.size === 0) return;
     const timeoutMs = this.config?.shutdownTimeoutMs ?? 10_000;
     this.logger.log(`Waiting for ${this.inFlight.size} in-flight request(s) to finish`);

@@ -7,18 +7,23 @@ export const SCHEMA_LOCK_KEY = 0x626b_0001;
 const POLL_MS = 50;
 
 /**
- * Runs `work` while holding a session-level advisory lock on a dedicated connection, so
- * N instances doing the same work take turns. The connection (and lock) is closed on every path.
+ * Runs `work(client)` while holding a transaction-scoped advisory lock (`pg_advisory_xact_lock`)
+ * inside one transaction on a dedicated connection, so N instances doing the same work take turns.
+ * Scoped to the transaction, the lock ends with COMMIT/ROLLBACK or with the connection: none is left
+ * on a pooled server connection even when `url` goes through PgBouncer in transaction mode.
+ * `work` may use `client` for SQL that should commit with the lock (it is the same transaction);
+ * the connection is closed on every path.
  *
- * Waiters poll with pg_try_advisory_lock instead of blocking in pg_advisory_lock: a blocked
- * statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration waits for
- * every older snapshot, so the two would wait on each other until a timeout.
+ * Waiters poll, each try in a transaction of its own, instead of blocking in pg_advisory_xact_lock:
+ * a blocked statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration
+ * waits for every transaction that held an older one, so the two would wait on each other until a
+ * timeout.
  */
 export async function withAdvisoryLock<T>(
   url: URL,
   key: number,
   options: { applicationName: string; connectTimeoutMs: number; lockTimeoutMs: number },
-  work: () => Promise<T>,
+  work: (client: Client) => Promise<T>,
 ): Promise<T> {
   const client = new Client({
     connectionString: url.toString(),
@@ -30,8 +35,12 @@ export async function withAdvisoryLock<T>(
     await client.connect();
     const giveUpAt = Date.now() + Math.max(0, options.lockTimeoutMs);
     for (;;) {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key]);
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [key]);
       if (rows[0].locked) break;
+      // Each failed try ends its transaction at once: CREATE INDEX CONCURRENTLY waits for whole
+      // transactions that held a snapshot, so a waiter must not keep one open across polls.
+      await client.query('ROLLBACK');
       if (Date.now() >= giveUpAt) {
         // The SQLSTATE PostgreSQL gives a lock wait that timed out, so callers classify it alike.
         throw Object.assign(new Error(`canceling statement due to lock timeout (advisory lock ${key})`), {
@@ -40,8 +49,14 @@ export async function withAdvisoryLock<T>(
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    return await work();
+    // The work (migrations) is not bounded by the role's own timeouts, which would otherwise end
+    // this transaction while it holds the lock.
+    await client.query('SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
   } finally {
+    // Ending the connection rolls back whatever is still open, and the lock with it.
     await client.end().catch(() => undefined);
   }
 }

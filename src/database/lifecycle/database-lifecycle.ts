@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { StartupError } from '../../lib/startup-error';
 import { databaseConfig } from '../../config/database.config';
@@ -14,6 +15,8 @@ import { withTimeout } from '../../lib/timers';
 import { buildDataSourceOptions } from '../runtime/data-source-options';
 import { TypeOrmNestLogger } from '../runtime/typeorm-logger';
 import { retryWithBackoff } from './retry';
+import { withSchemaDataSource } from './schema-data-source';
+import { applyRoleTimeouts } from './session-defaults';
 
 /**
  * The one owner of the DataSource and of the embedded server, from creation to destruction:
@@ -54,10 +57,12 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
         }),
       );
       this.logger.log(`Database "${this.target.databaseName}" ${outcome === 'created' ? 'created' : 'exists'}`);
+      if (this.config.pooler === 'transaction') await this.applyRoleTimeouts(deadline);
       await this.retryTransient('connect', this.target.url, deadline, () => this.initializeDataSource());
       await this.ping(this.config.connectTimeoutMs);
       await warnIfSuperuser(this.dataSource, this.logger);
       await this.prepareSchema(deadline);
+      if (this.config.pooler === 'transaction') await this.checkPooledTimeout();
       this.logger.log(`Database ready in ${Date.now() - started} ms (${redactUrl(this.target.url)})`);
     } catch (error) {
       await this.onApplicationShutdown();
@@ -101,28 +106,60 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async prepareSchema(deadline: number): Promise<void> {
-    const mode = this.config.schemaMode;
-    if (mode === 'none') return;
-    await withAdvisoryLock(
-      this.target.url,
+  /** Under the schema lock, on the direct connection: the timeouts as role defaults (pooled mode). */
+  private async applyRoleTimeouts(deadline: number): Promise<void> {
+    const changed = await this.retryTransient('session-defaults', this.target.directUrl, deadline, () =>
+      this.withSchemaLock(deadline, (client) => applyRoleTimeouts(client, this.target.databaseName, this.config)),
+    );
+    if (changed)
+      this.logger.log('Statement and idle-in-transaction timeouts set as defaults of this role in this database');
+  }
+
+  /** A pooler that logs in as another role, or server connections older than the defaults, would run without them. */
+  private async checkPooledTimeout(): Promise<void> {
+    const rows: { setting: string }[] = await this.dataSource.query(
+      "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'",
+    );
+    const setting = Number(rows[0]?.setting);
+    if (setting !== this.config.statementTimeoutMs) {
+      this.logger.warn(
+        `A pooled connection has statement_timeout=${setting} ms, not DB_STATEMENT_TIMEOUT_MS=${this.config.statementTimeoutMs}: ` +
+          'the pooler must log in as the role of DATABASE_DIRECT_URL; server connections opened earlier keep their old value until the pooler replaces them',
+      );
+    }
+  }
+
+  private withSchemaLock<T>(deadline: number, work: (client: Client) => Promise<T>): Promise<T> {
+    return withAdvisoryLock(
+      this.target.directUrl,
       SCHEMA_LOCK_KEY,
       {
         applicationName: this.config.applicationName,
         connectTimeoutMs: this.config.connectTimeoutMs,
         lockTimeoutMs: Math.max(1000, deadline - Date.now()),
       },
-      async () => {
-        if (mode === 'sync') {
-          await this.dataSource.synchronize();
-          this.logger.log('Schema synchronized with the entities');
-        } else {
-          const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-          this.logger.log(
-            applied.length ? `Applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations',
-          );
-        }
-      },
+      work,
+    );
+  }
+
+  private async prepareSchema(deadline: number): Promise<void> {
+    const mode = this.config.schemaMode;
+    if (mode === 'none') return;
+    const apply = async (dataSource: DataSource) => {
+      if (mode === 'sync') {
+        await dataSource.synchronize();
+        this.logger.log('Schema synchronized with the entities');
+      } else {
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        this.logger.log(
+          applied.length ? `Applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations',
+        );
+      }
+    };
+    await this.withSchemaLock(deadline, () =>
+      this.config.pooler === 'transaction'
+        ? withSchemaDataSource(this.config, this.target.directUrl, apply)
+        : apply(this.dataSource),
     );
   }
 
@@ -147,6 +184,9 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
         { cause: error },
       );
     }
-    return new DatabaseStartupError(`Database startup failed on ${where}: ${detail}`, { cause: error });
+    const hint = /unsupported startup parameter/.test(detail)
+      ? ' (DATABASE_URL looks like a transaction-mode pooler: set DB_POOLER=transaction and DATABASE_DIRECT_URL)'
+      : '';
+    return new DatabaseStartupError(`Database startup failed on ${where}: ${detail}${hint}`, { cause: error });
   }
 }

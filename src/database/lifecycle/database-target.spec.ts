@@ -28,6 +28,6 @@ describe('DatabaseTarget', () => {
     expect(target.embedded).toBeUndefined();
     expect(target.databaseName).toBe('books_test');
     expect(target.adminUrl.pathname).toBe('/postgres');
-    expect(target.secrets).toEqual(['p', 'p']);
+    expect(target.secrets).toEqual(['p']);
   });
 });

@@ -14,16 +14,22 @@ export const EMBEDDED_APP_ROLE = 'bookapi_app';
 export class DatabaseTarget {
   /** The embedded server to start, when DATABASE_URL is unset. */
   readonly embedded?: EmbeddedPostgresServer;
-  private readonly external?: { url: URL; adminUrl: URL };
+  private readonly external?: { url: URL; directUrl: URL; adminUrl: URL };
 
   constructor(config: DatabaseConfig, logger = new Logger('EmbeddedPostgres')) {
-    if (config.url && config.adminUrl) this.external = { url: config.url, adminUrl: config.adminUrl };
-    else this.embedded = new EmbeddedPostgresServer(config.embedded, logger);
+    if (config.url && config.adminUrl) {
+      this.external = { url: config.url, directUrl: config.directUrl ?? config.url, adminUrl: config.adminUrl };
+    } else this.embedded = new EmbeddedPostgresServer(config.embedded, logger);
   }
 
   /** The service connects as a role without superuser rights; the superuser (adminUrl) only creates. */
   get url(): URL {
     return this.external?.url ?? this.embedded!.url(undefined, EMBEDDED_APP_ROLE);
+  }
+
+  /** The target database without a pooler in between (DATABASE_DIRECT_URL, default DATABASE_URL). */
+  get directUrl(): URL {
+    return this.external?.directUrl ?? this.url;
   }
 
   get adminUrl(): URL {
@@ -36,6 +42,7 @@ export class DatabaseTarget {
 
   /** Passwords to scrub from anything printed. */
   get secrets(): string[] {
-    return [this.url.password, this.adminUrl.password].filter(Boolean).map(decodeURIComponent);
+    const passwords = [this.url.password, this.directUrl.password, this.adminUrl.password];
+    return [...new Set(passwords.filter(Boolean).map(decodeURIComponent))];
   }
 }

@@ -5,6 +5,8 @@ import { DatabaseUnavailableError } from '../../lib/database-unavailable.excepti
 export interface WatchdogOptions {
   /** How long a liveness probe (an SSLRequest on a fresh connection) may wait for the server to answer. */
   probeTimeoutMs: number;
+  /** Where to probe; default: the host and port the client connects to. */
+  probeTarget?: ProbeTarget;
 }
 
 /** A probe verdict is reused for this long, so many slow requests share one probe. */
@@ -13,9 +15,15 @@ const VERDICT_FRESH_MS = 250;
 /** Length 8, then the SSLRequest code 80877103: the server answers with one byte, S or N. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
-interface ProbeTarget {
+export interface ProbeTarget {
   host: string;
   port: number;
+}
+
+/** The probe target of a postgres:// URL (host and port; 5432 when none is given). */
+export function probeTargetOf(url: URL | undefined): ProbeTarget | undefined {
+  if (!url) return undefined;
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 5432) };
 }
 
 /**
@@ -40,7 +48,7 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
     constructor(config?: string | ClientConfig) {
       super(config);
       // pg resolved host and port, from a connection string too.
-      liveness ??= new Liveness({ host: this.host, port: this.port }, options);
+      liveness ??= new Liveness(options.probeTarget ?? { host: this.host, port: this.port }, options);
       this.liveness = liveness;
       // A broken socket fails the queries on it; the error event itself must never crash the process.
       this.on('error', () => undefined);

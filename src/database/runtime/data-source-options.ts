@@ -2,7 +2,7 @@ import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { Book } from '../../books/entities/book.entity';
 import type { DatabaseConfig } from '../../config/database.config';
-import { watchedClientClass } from './connection-watchdog';
+import { probeTargetOf, watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
 import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';
 import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
@@ -42,15 +42,23 @@ export function buildDataSourceOptions(
     poolSize: config.poolMax,
     logging,
     logger,
-    // pg-pool hands these to every pg Client: the timeouts become session settings at connect.
+    // pg-pool hands these to every pg Client. Directly connected, the timeouts are startup parameters
+    // (session settings); a transaction-mode pooler refuses those, and gets them as role defaults instead
+    // (session-defaults.ts). pg never names a prepared statement unless told to, which pooling needs.
     extra: {
       max: config.poolMax,
       connectionTimeoutMillis: config.connectTimeoutMs,
-      statement_timeout: config.statementTimeoutMs,
-      idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
+      ...(config.pooler === 'none' && {
+        statement_timeout: config.statementTimeoutMs,
+        idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
+      }),
       keepAlive: true,
-      // Fails a connect or query fast (503) when the server stops answering, instead of hanging.
-      Client: watchedClientClass({ probeTimeoutMs: config.probeTimeoutMs }),
+      // Fails a connect or query fast (503) when the server stops answering, instead of hanging. Behind a
+      // pooler it probes PostgreSQL itself (DATABASE_DIRECT_URL): the pooler answers even when the server does not.
+      Client: watchedClientClass({
+        probeTimeoutMs: config.probeTimeoutMs,
+        probeTarget: config.pooler === 'transaction' ? probeTargetOf(config.directUrl) : undefined,
+      }),
     },
   };
 }
