@@ -8,6 +8,7 @@ import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
 import { buildAppConfig } from './config/app.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
+import { buildReplicasConfig } from './config/replicas.config';
 import { describeError } from './lib/describe-error';
 
 async function bootstrap(): Promise<void> {
@@ -19,6 +20,9 @@ async function bootstrap(): Promise<void> {
     const database = buildDatabaseConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
+    for (const replica of buildReplicasConfig(process.env).urls) {
+      AppLogger.addSecret(replica.password && decodeURIComponent(replica.password));
+    }
     logger = AppLogger.forConfig(config);
 
     app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {

@@ -1,0 +1,62 @@
+import type { QueryRunner } from 'typeorm';
+import { DatabaseStartupError } from '../database.exception';
+import { errorCode } from '../../lib/postgres-error';
+
+/**
+ * How long a migration statement may wait for a lock. Past it the migration fails (55P03)
+ * instead of queueing: a DDL statement queued behind a long transaction would block every
+ * later query on the table until it got its lock.
+ */
+export const MIGRATION_LOCK_TIMEOUT = '5s';
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Every migration's up() and down() run their statements through this (`npm run lint:migrations`
+ * checks it). In a transactional migration the settings are SET LOCAL and end with it; in one
+ * that runs outside a transaction (`transaction = false`) they are reset afterwards, since the
+ * connection goes back to the pool. statement_timeout is lifted: a concurrent index build takes
+ * as long as the table is big, and it blocks nobody meanwhile.
+ */
+export async function withLockTimeout(queryRunner: QueryRunner, migration: string, work: () => Promise<void>) {
+  const local = queryRunner.isTransactionActive ? 'LOCAL ' : '';
+  await queryRunner.query(`SET ${local}lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
+  await queryRunner.query(`SET ${local}statement_timeout = 0`);
+  try {
+    await work();
+  } catch (error) {
+    if (errorCode(error) !== LOCK_NOT_AVAILABLE) throw error;
+    throw new DatabaseStartupError(
+      `migration ${migration} gave up after waiting ${MIGRATION_LOCK_TIMEOUT} for a lock (lock_timeout): a long ` +
+        'transaction holds a conflicting lock (see pg_locks and pg_stat_activity); traffic was not blocked. ' +
+        'Run it again once that transaction has ended.',
+      { cause: error },
+    );
+  } finally {
+    if (!local) {
+      await queryRunner.query('RESET lock_timeout');
+      await queryRunner.query('RESET statement_timeout');
+    }
+  }
+}
+
+/**
+ * CREATE INDEX CONCURRENTLY IF NOT EXISTS, for a migration with `transaction = false`. A
+ * concurrent build that failed (lock_timeout, a cancel, a duplicate) leaves an INVALID index
+ * behind, which IF NOT EXISTS would keep forever (never used, still maintained on every write):
+ * it is dropped, concurrently, and built again. Migrations run one at a time under the schema
+ * advisory lock, so an invalid index here is never another session's build in progress.
+ */
+export async function createIndexConcurrently(queryRunner: QueryRunner, name: string, definition: string) {
+  const [existing] = (await queryRunner.query(
+    `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
+    [name],
+  )) as { valid: boolean }[];
+  if (existing && !existing.valid) await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(name)}`);
+  await queryRunner.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdent(name)} ${definition}`);
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
