@@ -60,7 +60,12 @@ export class ConsistencyTokenInterceptor implements NestInterceptor {
     };
     // Subscribed inside the scope: Nest binds the handler to the async context of next.handle().
     return new Observable((subscriber) =>
-      ConsistencyScope.run(state, () => next.handle().pipe(tap({ next: answer, error: answer })).subscribe(subscriber)),
+      ConsistencyScope.run(state, () =>
+        next
+          .handle()
+          .pipe(tap({ next: answer, error: answer }))
+          .subscribe(subscriber),
+      ),
     );
   }
 }

@@ -20,7 +20,8 @@ export function buildReplicasConfig(env: Record<string, string | undefined>): Re
   if (raw !== undefined) {
     // DATABASE_URL itself is checked by the database config; here only its database name matters.
     const primary = new EnvReader(env).postgresUrl('DATABASE_URL');
-    if (!primary) read.problem('DATABASE_REPLICA_URLS is set but DATABASE_URL is not (replicas follow a server you run)');
+    if (!primary)
+      read.problem('DATABASE_REPLICA_URLS is set but DATABASE_URL is not (replicas follow a server you run)');
     raw.split(',').forEach((item, index) => {
       const name = `DATABASE_REPLICA_URLS item ${index + 1}`;
       const one = new EnvReader({ [name]: item });

@@ -44,10 +44,16 @@ export class TrigramSearchIndexes1795636407651 implements MigrationInterface {
     });
   }
 
+  /**
+   * TypeORM's migration:revert opens a transaction even for `transaction = false`, where
+   * CONCURRENTLY is refused: there the indexes are dropped plainly (a brief exclusive lock,
+   * bounded by lock_timeout); `migration:revert -t none` drops them concurrently.
+   */
   public async down(queryRunner: QueryRunner): Promise<void> {
+    const concurrently = queryRunner.isTransactionActive ? '' : 'CONCURRENTLY ';
     await withLockTimeout(queryRunner, this.name, async () => {
       for (const { name } of [...INDEXES].reverse()) {
-        await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(name)}`);
+        await queryRunner.query(`DROP INDEX ${concurrently}IF EXISTS ${quoteIdent(name)}`);
       }
       // pg_trgm stays: other objects may depend on it, and it holds no data.
     });

@@ -95,7 +95,10 @@ export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
       this.replicas.map((replica) => {
         replica.monitor.close();
         // A frozen replica never acknowledges a goodbye: do not let it hold up shutdown.
-        return settlesWithin(replica.pool.end().catch(() => undefined), this.config.timeoutMs);
+        return settlesWithin(
+          replica.pool.end().catch(() => undefined),
+          this.config.timeoutMs,
+        );
       }),
     );
   }
