@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
-import { ReplicaSet } from './replica-set';
+import { Replica, ReplicaSet } from './replica-set';
 
 export const PRIMARY = 'primary';
 
@@ -31,9 +31,9 @@ export class ReadRouter {
     for (let i = 0; i < candidates.length; i++) {
       const replica = candidates[(start + i) % candidates.length];
       try {
-        const result = await replica.pool.query(sql, params);
+        const rows = await this.onReplica<T>(replica, sql, params);
         if (scope) scope.servedBy = replica.name;
-        return result.rows as T;
+        return rows;
       } catch (error) {
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
         if (isTransientConnectionError(error)) this.replicas.markDown(replica, reason);
@@ -44,5 +44,23 @@ export class ReadRouter {
     const rows = (await this.dataSource.query(sql, params)) as T;
     if (scope) scope.servedBy = PRIMARY;
     return rows;
+  }
+
+  /**
+   * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,
+   * which the connection watchdog cannot see, so a read on a frozen replica would wait forever.
+   */
+  private async onReplica<T>(replica: Replica, sql: string, params: unknown[]): Promise<T> {
+    const client = await replica.pool.connect();
+    let failure: Error | undefined;
+    try {
+      return (await client.query(sql, params)).rows as T;
+    } catch (error) {
+      failure = error as Error;
+      throw error;
+    } finally {
+      // With an error the connection is discarded rather than pooled.
+      client.release(failure && isTransientConnectionError(failure) ? failure : undefined);
+    }
   }
 }
