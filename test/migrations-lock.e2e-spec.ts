@@ -7,8 +7,11 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDatabaseConfig } from '../src/config/database.config';
+import { buildDataSourceOptions, MIGRATIONS } from '../src/database/runtime/data-source-options';
 import { bookInput } from './factories/book.factory';
-import { useBooksApp } from './helpers/books-app';
+import { useBooksApp, useTestDatabase } from './helpers/books-app';
 import { query } from './helpers/test-database';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -72,7 +75,7 @@ describe('migrations next to a long transaction', () => {
       const statuses: number[] = [];
       while (!done) {
         statuses.push((await fixture.api().get(`/books/${id}`)).status);
-        statuses.push((await fixture.api().get('/books?q=a')).status);
+        statuses.push((await fixture.api().get('/books?q=Pragmatic')).status);
         statuses.push((await fixture.api().post('/books').send(bookInput())).status);
       }
       const { code, output } = await prepare.exited;
@@ -101,5 +104,42 @@ describe('migrations next to a long transaction', () => {
       if (held) await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
     }
+  });
+});
+
+describe('a backfill over rows that existed before its migration', () => {
+  const fixture = useTestDatabase('migrate_backfill');
+
+  it('BookSearchVector fills every existing row, batch after batch, and indexes them', async () => {
+    const url = fixture.db.url;
+    // The schema as it was before BookSearchVector, with more rows than one batch holds.
+    const before = MIGRATIONS.filter((migration) => migration.name !== 'BookSearchVector1796000000000');
+    const options = buildDataSourceOptions(buildDatabaseConfig({ DATABASE_URL: url.toString() }), url);
+    const dataSource = new DataSource({ ...options, migrations: before, logging: false });
+    await dataSource.initialize();
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await dataSource.destroy();
+    }
+    await query(
+      url,
+      `INSERT INTO books (title, author, isbn, published_year, version)
+       SELECT 'Title ' || i, 'Author ' || i, '979' || lpad(i::text, 10, '0'), 2000, 1 FROM generate_series(1, 12001) AS i`,
+    );
+
+    await expect(dbPrepare(url).exited).resolves.toMatchObject({ code: 0 });
+
+    const [counts] = await query<{ total: number; unfilled: number; wrong: number }>(
+      url,
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE search_vector IS NULL)::int AS unfilled,
+              count(*) FILTER (WHERE search_vector IS DISTINCT FROM
+                setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', author), 'B'))::int AS wrong
+       FROM books`,
+    );
+    expect(counts).toEqual({ total: 12001, unfilled: 0, wrong: 0 });
+    await expect(
+      query(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'books_search_vector_idx'::regclass`),
+    ).resolves.toEqual([{ valid: true }]);
   });
 });

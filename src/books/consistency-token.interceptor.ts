@@ -52,8 +52,9 @@ export class ConsistencyTokenInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const state: ConsistencyState = {};
-    if (request.method === 'GET' || request.method === 'HEAD') state.minLsn = presentedToken(request);
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const state: ConsistencyState = { write: !read };
+    if (read) state.minLsn = presentedToken(request);
     const answer = () => {
       if (state.commitLsn !== undefined) void reply.header(CONSISTENCY_TOKEN, formatLsn(state.commitLsn));
       if (state.servedBy !== undefined) void reply.header(READ_SOURCE, state.servedBy);

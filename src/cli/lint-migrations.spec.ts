@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { MIGRATIONS } from '../database/runtime/data-source-options';
-import { createIndexConcurrently, withLockTimeout } from '../database/migrations/safe-migration';
+import { backfillInBatches, createIndexConcurrently, withLockTimeout } from '../database/migrations/safe-migration';
 import { lintMigrations } from './lint-migrations';
-import { setsLockTimeoutFirst } from './migration-sql';
+import { setsLockTimeoutFirst, unbatchedWrites } from './migration-sql';
 
 /** A migration made of fixed statements, optionally inside withLockTimeout. */
 function migration(name: string, statements: string[], options: { transaction?: false; lockTimeout?: boolean } = {}) {
@@ -92,6 +92,30 @@ describe('lint:migrations', () => {
     );
   });
 
+  it('fails a table-wide backfill, and passes the same one in batches', async () => {
+    await expect(
+      rules(
+        migration('OneShot', ['UPDATE "books" SET title = title WHERE search_vector IS NULL'], { transaction: false }),
+      ),
+    ).resolves.toContain('OneShot: unbatched-backfill');
+    const batched = {
+      name: 'Batched',
+      transaction: false,
+      up: (qr: QueryRunner) =>
+        withLockTimeout(qr, 'Batched', () =>
+          backfillInBatches(qr, {
+            table: 'books',
+            key: 'id',
+            start: '00000000-0000-0000-0000-000000000000',
+            set: 'title = title',
+            where: 'summary IS NULL',
+          }),
+        ),
+      down: async () => {},
+    } as MigrationInterface;
+    await expect(rules(batched)).resolves.toEqual([]);
+  });
+
   it('lets indexes on a table created in the same migration be built plainly', async () => {
     await expect(
       rules(
@@ -113,5 +137,13 @@ describe('setsLockTimeoutFirst', () => {
   it('refuses it after DDL, or missing', () => {
     expect(setsLockTimeoutFirst("CREATE TABLE t (a int);\nSET lock_timeout = '5s';\n")).toBe(false);
     expect(setsLockTimeoutFirst('BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n')).toBe(false);
+  });
+});
+
+describe('unbatchedWrites', () => {
+  it('finds UPDATE and DELETE statements, not batched WITH ... UPDATE ones', () => {
+    const sql =
+      'UPDATE t SET a = 1;\nWITH batch AS (SELECT id FROM t LIMIT 10) UPDATE t SET a = 1 WHERE id IN (SELECT id FROM batch);\ndelete from t;\n';
+    expect(unbatchedWrites(sql)).toEqual(['UPDATE t SET a = 1', 'delete from t']);
   });
 });

@@ -3,7 +3,8 @@
  * migration's up() runs against a recording QueryRunner (no database); its SQL goes to
  * test-output/migrations/<name>.sql and is linted by squawk (the squawk-cli npm package, whose
  * binary comes in its @squawk-cli/<platform> dependency: nothing is downloaded at run time),
- * plus one rule of ours: lock_timeout is set before anything else. Exit 1 on any finding.
+ * plus two rules of ours: lock_timeout is set before anything else, and rows are changed in
+ * batches (no table-wide UPDATE or DELETE). Exit 1 on any finding.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { MigrationInterface } from 'typeorm';
 import { MIGRATIONS } from '../database/runtime/data-source-options';
-import { recordMigrationSql, setsLockTimeoutFirst } from './migration-sql';
+import { recordMigrationSql, setsLockTimeoutFirst, unbatchedWrites } from './migration-sql';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SQUAWK = path.join(ROOT, 'node_modules/.bin/squawk');
@@ -44,6 +45,13 @@ export async function lintMigrations(migrations: MigrationInterface[], outDir: s
         migration: name,
         rule: 'set-lock-timeout-first',
         message: 'set lock_timeout before any other statement (wrap up() in withLockTimeout from safe-migration.ts)',
+      });
+    }
+    for (const statement of unbatchedWrites(sql)) {
+      findings.push({
+        migration: name,
+        rule: 'unbatched-backfill',
+        message: `${statement.split('\n')[0]}: one statement locks every row it changes until it ends; use backfillInBatches`,
       });
     }
     const file = path.join(outDir, `${name}.sql`);

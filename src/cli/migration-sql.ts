@@ -34,3 +34,15 @@ export function setsLockTimeoutFirst(sql: string): boolean {
   }
   return true;
 }
+
+/**
+ * UPDATE or DELETE statements over a whole table: one statement holds every row lock it takes
+ * until it ends, so a backfill of a big table blocks writers of those rows for its whole run.
+ * backfillInBatches (a `WITH batch ...` statement per batch) is the way.
+ */
+export function unbatchedWrites(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((statement) => statement.trim())
+    .filter((statement) => /^(update|delete)\b/i.test(statement));
+}

@@ -60,3 +60,37 @@ export async function createIndexConcurrently(queryRunner: QueryRunner, name: st
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+export interface Backfill {
+  table: string;
+  /** A unique, indexed column the batches walk in order (the primary key). */
+  key: string;
+  /** Where the walk starts: below every key. */
+  start: string;
+  set: string;
+  /** Which rows of a batch still need `set`. */
+  where: string;
+  batchSize?: number;
+}
+
+/**
+ * Fills existing rows in batches of short statements, for a migration with `transaction = false`:
+ * each batch commits on its own, so row locks last one batch, and lock_timeout bounds each wait.
+ * Batches walk the key's index, so each reads only its own rows (a repeated
+ * `WHERE <column> IS NULL LIMIT n` would rescan the filled part of the table every time).
+ */
+export async function backfillInBatches(queryRunner: QueryRunner, fill: Backfill): Promise<void> {
+  const table = quoteIdent(fill.table);
+  const key = quoteIdent(fill.key);
+  let after: string | null = fill.start;
+  while (after !== null) {
+    const [row] = (await queryRunner.query(
+      `WITH batch AS (SELECT ${key} FROM ${table} WHERE ${key} > $1 ORDER BY ${key} LIMIT $2),
+       filled AS (UPDATE ${table} SET ${fill.set} WHERE ${key} IN (SELECT ${key} FROM batch) AND (${fill.where}) RETURNING 1)
+       SELECT (SELECT ${key}::text FROM batch ORDER BY ${key} DESC LIMIT 1) AS last, (SELECT count(*) FROM filled)::int AS filled`,
+      [after, fill.batchSize ?? 5000],
+    )) as { last: string | null }[];
+    // The linter's recording runner answers nothing: one batch is all it needs to see.
+    after = row?.last ?? null;
+  }
+}

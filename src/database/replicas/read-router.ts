@@ -2,9 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
+import { PRIMARY } from './read-source';
 import { Replica, ReplicaSet } from './replica-set';
-
-export const PRIMARY = 'primary';
 
 /**
  * Runs a read-only statement on a replica when one may serve it, else on the primary. Which one
@@ -27,7 +26,9 @@ export class ReadRouter {
   async query<T>(sql: string, params: unknown[] = []): Promise<T> {
     const scope = ConsistencyScope.current();
     const candidates = this.replicas.eligible(scope?.minLsn);
-    const start = candidates.length ? this.turn++ % candidates.length : 0;
+    // The replica this request already read from first, so its statements see one snapshot source.
+    const pinned = candidates.findIndex((replica) => replica.name === scope?.servedBy);
+    const start = pinned >= 0 ? pinned : candidates.length ? this.turn++ % candidates.length : 0;
     for (let i = 0; i < candidates.length; i++) {
       const replica = candidates[(start + i) % candidates.length];
       try {
