@@ -12,6 +12,7 @@ import { throttlerOptions } from './common/throttler-options';
 import { AppConfig, appConfig } from './config/app.config';
 import { databaseConfig } from './config/database.config';
 import { DatabaseModule } from './database/database.module';
+import { ReplicasModule } from './database/replicas/replicas.module';
 import { HealthModule } from './health/health.module';
 
 @Module({
@@ -30,6 +31,7 @@ import { HealthModule } from './health/health.module';
     }),
     CommonModule,
     DatabaseModule,
+    ReplicasModule,
     BooksModule,
     HealthModule,
   ],

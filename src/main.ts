@@ -10,6 +10,7 @@ import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
 import { buildAppConfig } from './config/app.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
+import { buildReplicasConfig } from './config/replicas.config';
 import { describeError } from './lib/describe-error';
 import { buildObservabilityConfig } from './config/observability.config';
 import { setupObservability } from './observability/observability';
@@ -26,6 +27,9 @@ async function bootstrap(): Promise<void> {
     AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
     AppLogger.addSecret(config.throttle.redisUrl?.password && decodeURIComponent(config.throttle.redisUrl.password));
+    for (const replica of buildReplicasConfig(process.env).urls) {
+      AppLogger.addSecret(replica.password && decodeURIComponent(replica.password));
+    }
     logger = AppLogger.forConfig(config);
 
     app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {

@@ -5,6 +5,7 @@ import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildAppConfig } from '../src/config/app.config';
 import { buildDatabaseConfig } from '../src/config/database.config';
+import { buildReplicasConfig } from '../src/config/replicas.config';
 import { appRoleOf } from '../src/database/lifecycle/app-role';
 import { freePort } from '../src/lib/free-port';
 import { nodeFlags } from '../src/lib/node-flags';
@@ -38,6 +39,7 @@ function namesReadByConfig(): Set<string> {
     // Production refuses to run without DATABASE_URL; every name is read before it throws.
     if (NODE_ENV === 'production') expect(() => buildDatabaseConfig(env)).toThrow(/DATABASE_URL is not set/);
     else buildDatabaseConfig(env);
+    buildReplicasConfig(env);
   }
   return seen;
 }
@@ -248,6 +250,28 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     const example = parseEnv(read('.env.example'));
     expect(buildAppConfig(example)).toEqual(buildAppConfig({}));
     expect(buildDatabaseConfig(example)).toEqual(buildDatabaseConfig({}));
+    expect(buildReplicasConfig(example)).toEqual(buildReplicasConfig({}));
+  });
+
+  it('the scale profile adds a streaming replica of postgres, made by pg_basebackup -R, that api can read from', () => {
+    const replica = compose.services['postgres-replica'] as ComposeService & { profiles?: string[]; user?: string };
+    expect(replica.profiles).toEqual(['scale']);
+    expect(replica.image).toBe(postgres.image);
+    expect(replica.depends_on?.postgres?.condition).toBe('service_healthy');
+    const script = [replica.command, replica.entrypoint].flat().join(' ');
+    expect(script).toMatch(/pg_basebackup\b.*--host=postgres\b.*--write-recovery-conf/);
+    expect(script).toMatch(/exec postgres\b/);
+    expect(replica.healthcheck?.test.join(' ')).toMatch(/pg_isready/);
+    // The primary lets it in for replication (the image's pg_hba.conf only covers ordinary connections).
+    const primaryConfigs = (postgres as { configs?: { source: string; target: string }[] }).configs ?? [];
+    expect(primaryConfigs.map((c) => c.target)).toContain('/docker-entrypoint-initdb.d/allow-replication.sh');
+    // api takes its replicas from DATABASE_REPLICA_URLS; the README's value for this service passes validation.
+    expect(api.environment?.DATABASE_REPLICA_URLS).toBe('${DATABASE_REPLICA_URLS:-}');
+    const readme = read('README.md');
+    const documented = /DATABASE_REPLICA_URLS=(postgres:\/\/\S+@postgres-replica:5432\/\S+)/.exec(readme)?.[1];
+    expect(documented).toBeDefined();
+    const replicas = buildReplicasConfig({ ...apiEnv, DATABASE_REPLICA_URLS: documented });
+    expect(replicas.urls.map((u) => u.hostname)).toEqual(['postgres-replica']);
   });
 
   describe('the api healthcheck command', () => {

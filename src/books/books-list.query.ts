@@ -33,8 +33,12 @@ export interface BooksPage {
 
 /** Runs GET /books: picks the plan for the request's shape (see the top of this file). */
 export class BooksListQuery {
+  /**
+   * `books` runs plain reads: the read router, which may send them to a replica. The bitmap plans
+   * need planner settings inside a transaction, so they run on the primary (transactions stay there).
+   */
   constructor(
-    private readonly books: Repository<Book>,
+    private readonly books: Pick<Repository<Book>, 'query'>,
     private readonly transactions: TransactionRunner,
   ) {}
 

@@ -12,6 +12,7 @@ import {
   Query,
   Res,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -33,6 +34,12 @@ import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
 import { assertPatchable, listCursorOf } from './dto/book-request-rules';
 import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
+import {
+  ApiConsistencyTokenHeader,
+  CONSISTENCY_TOKEN_HEADER,
+  ConsistencyTokenInterceptor,
+  READ_SOURCE_HEADER,
+} from './consistency-token.interceptor';
 import { CreateBookDto } from './dto/create-book.dto';
 import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
@@ -60,6 +67,7 @@ const ETAG_HEADER = {
 @ApiProblemResponses(429, 500, 503)
 @Controller('books')
 @UseGuards(JsonBodyGuard)
+@UseInterceptors(ConsistencyTokenInterceptor)
 export class BooksController {
   constructor(private readonly books: BooksService) {}
 
@@ -76,6 +84,7 @@ export class BooksController {
     description: 'Created',
     headers: {
       ...ETAG_HEADER,
+      ...CONSISTENCY_TOKEN_HEADER,
       Location: {
         description: 'URL of the new book',
         schema: { type: 'string', format: 'uri-reference', example: '/books/3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21' },
@@ -98,7 +107,11 @@ export class BooksController {
       'first bad item, e.g. `books[3].isbn`; an ISBN repeated in the batch or already taken is a 409.',
   })
   @ApiBody({ type: CreateBooksBatchDto })
-  @ApiCreatedResponse({ type: BooksBatchResultDto, description: 'All created, in input order' })
+  @ApiCreatedResponse({
+    type: BooksBatchResultDto,
+    description: 'All created, in input order',
+    headers: CONSISTENCY_TOKEN_HEADER,
+  })
   @ApiProblemResponses(400, 409, 413, 415)
   async createBatch(@Body() dto: CreateBooksBatchDto): Promise<{ data: Book[] }> {
     return { data: await this.books.createMany(dto.books) };
@@ -112,7 +125,8 @@ export class BooksController {
       'Filters combine with AND. The order is stable (ties broken by id). An unknown query parameter or a bad ' +
       'value is a 400, never ignored.',
   })
-  @ApiOkResponse({ type: BooksPageDto })
+  @ApiConsistencyTokenHeader()
+  @ApiOkResponse({ type: BooksPageDto, headers: READ_SOURCE_HEADER })
   @ApiProblemResponses(400)
   list(@Query() query: ListBooksQueryDto) {
     return this.books.list(query, listCursorOf(query));
@@ -132,8 +146,9 @@ export class BooksController {
     description: 'ETag from an earlier GET, e.g. `"1"`; 304 when unchanged',
     schema: { type: 'string' },
   })
-  @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
-  @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match' })
+  @ApiConsistencyTokenHeader()
+  @ApiOkResponse({ type: BookDto, headers: { ...ETAG_HEADER, ...READ_SOURCE_HEADER } })
+  @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match', headers: READ_SOURCE_HEADER })
   @ApiProblemResponses(400, 404)
   async findOne(
     @Param('id', idPipe) id: string,
@@ -169,7 +184,7 @@ export class BooksController {
     description: 'The fields to change; at least one',
     schema: { allOf: [{ $ref: getSchemaPath(UpdateBookDto) }], minProperties: 1 },
   })
-  @ApiOkResponse({ type: BookDto, headers: ETAG_HEADER })
+  @ApiOkResponse({ type: BookDto, headers: { ...ETAG_HEADER, ...CONSISTENCY_TOKEN_HEADER } })
   @ApiProblemResponses(400, 404, 409, 412, 413, 415, 428)
   async update(
     @Param('id', idPipe) id: string,
@@ -201,7 +216,7 @@ export class BooksController {
     description: 'When given, e.g. `"1"`, delete only that version',
     schema: { type: 'string' },
   })
-  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNoContentResponse({ description: 'Deleted', headers: CONSISTENCY_TOKEN_HEADER })
   @ApiProblemResponses(400, 404, 412)
   async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.books.remove(id, parseEntityTags(ifMatch));

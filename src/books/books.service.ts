@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import type { ProblemException } from '../common/problem-details';
 import { constraintOf, errorCode, SqlState } from '../lib/postgres-error';
+import { ReadRouter } from '../database/replicas/read-router';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
 import type { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS } from './book-sql';
@@ -19,8 +20,9 @@ export class BooksService {
   constructor(
     @InjectRepository(Book) private readonly books: Repository<Book>,
     private readonly transactions: TransactionRunner,
+    private readonly reads: ReadRouter,
   ) {
-    this.lists = new BooksListQuery(books, transactions);
+    this.lists = new BooksListQuery(reads, transactions);
   }
 
   private readonly lists: BooksListQuery;
@@ -93,7 +95,7 @@ export class BooksService {
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */
   async findOne(id: string): Promise<Book> {
-    const [book] = await this.books.query<Book[]>(`SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`, [id]);
+    const [book] = await this.reads.query<Book[]>(`SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`, [id]);
     if (!book) throw notFound(id);
     return book;
   }

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ShutdownState } from '../common/shutdown/shutdown-state';
+import { ReplicaSet } from '../database/replicas/replica-set';
 import { DatabaseReadiness } from './database-readiness';
 
 /** Terminus' result; a failing check is answered as problem+json by the filter, not in this shape. */
@@ -37,6 +38,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: DatabaseReadiness,
     private readonly shutdown: ShutdownState,
+    private readonly replicas: ReplicaSet,
   ) {}
 
   @Get('live')
@@ -59,9 +61,17 @@ export class HealthController {
     summary: 'Readiness: the database answers SELECT 1 and the service is not shutting down',
     description:
       'A 503 names each failing dependency and its state in `detail`, e.g. `Not ready: database: unreachable` ' +
-      '(or `timeout`, `failing`, `lifecycle: shutting down`). Concurrent probes share one ping.',
+      '(or `timeout`, `failing`, `lifecycle: shutting down`). Concurrent probes share one ping. Readiness depends ' +
+      'on the primary only: `replicas` is always up and lists each read replica (up, lagging, down or starting, ' +
+      'with its lag); reads skip a replica that is not up.',
   })
-  @ApiOkResponse(HEALTH_OK({ lifecycle: { status: 'up' }, database: { status: 'up' } }))
+  @ApiOkResponse(
+    HEALTH_OK({
+      lifecycle: { status: 'up' },
+      database: { status: 'up' },
+      replicas: { status: 'up', replicas: [{ name: 'replica-1', state: 'up', lagMs: 0 }] } as { status: string },
+    }),
+  )
   @ApiProblemResponses(500, 503)
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
   ready() {
@@ -75,6 +85,8 @@ export class HealthController {
         const state = await this.database.check();
         return state === 'up' ? indicator.up() : indicator.down({ state });
       },
+      // Reported, never gating: a replica that is down only sends reads elsewhere.
+      () => this.indicators.check('replicas').up({ replicas: this.replicas.statuses() }),
     ]);
   }
 }

