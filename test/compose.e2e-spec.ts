@@ -316,11 +316,11 @@ describe('docker-compose.yml, profile "scale"', () => {
   const appUrl = new URL(envOf('api').DATABASE_URL);
   const appDb = appUrl.pathname.slice(1);
 
-  it('adds pgbouncer, redis, db-prepare, two replicas and haproxy to the profile only', () => {
+  it('adds pgbouncer, redis, db-prepare, two replicas, haproxy and a streaming replica to the profile only', () => {
     const scaled = Object.entries(services)
       .filter(([, service]) => service.profiles?.includes('scale'))
       .map(([name]) => name);
-    expect(scaled.sort()).toEqual(['api1', 'api2', 'db-prepare', 'haproxy', 'pgbouncer', 'redis']);
+    expect(scaled.sort()).toEqual(['api1', 'api2', 'db-prepare', 'haproxy', 'pgbouncer', 'postgres-replica', 'redis']);
     expect([services.postgres.profiles, services.api.profiles]).toEqual([undefined, undefined]);
   });
 
