@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_OFFSET_ROWS } from '../../src/books/dto/offset-cap';
 import {
   flatten,
   Huge,
@@ -119,24 +120,43 @@ const etagOdd = fc.oneof(
 const isEtagHeader = (name: string) => /^if-(none-)?match$/i.test(name);
 
 function validHeader(p: Parameter): fc.Arbitrary<string | undefined> {
-  const value = isEtagHeader(p.name) ? etagValid : validString(1, 20).filter((v) => /^[ -~]*$/.test(v));
+  // A header whose schema has a pattern (Consistency-Token) is valid only when it matches it.
+  const value = isEtagHeader(p.name)
+    ? etagValid
+    : flatten(p.schema).pattern
+      ? validValue(p.schema).map((v) => String(v))
+      : validString(1, 20).filter((v) => /^[ -~]*$/.test(v));
   return p.required ? value : fc.option(value, { nil: undefined, freq: 2 });
 }
 
 /**
  * What the schema cannot say. An opaque cursor is valid only when the service issued it: a
  * valid request starts at `*` (the first page). OpenAPI 3.0 cannot state that two query
- * parameters exclude each other: a valid request sends only the first of the pair.
+ * parameters exclude each other: a valid request sends only the first of the pair. Nor that
+ * page × limit stays within the offset cap (the `page` description says it): a valid request
+ * with a larger product asks for the last page under the cap instead.
  */
 const VALID_QUERY_OVERRIDES: Record<string, fc.Arbitrary<unknown>> = { cursor: fc.constant('*') };
 const EXCLUSIVE_QUERY_PARAMETERS: [string, string][] = [['cursor', 'page']];
 
-function withoutExclusive(query: [string, string][]): [string, string][] {
+function withoutExclusive(query: [string, string][], defaultLimit: number): [string, string][] {
   const names = new Set(query.map(([name]) => name));
   const dropped = new Set(
     EXCLUSIVE_QUERY_PARAMETERS.filter(([a, b]) => names.has(a) && names.has(b)).map(([, b]) => b),
   );
-  return query.filter(([name]) => !dropped.has(name));
+  return withinOffsetCap(
+    query.filter(([name]) => !dropped.has(name)),
+    defaultLimit,
+  );
+}
+
+function withinOffsetCap(query: [string, string][], defaultLimit: number): [string, string][] {
+  const limit = Number(query.find(([name]) => name === 'limit')?.[1] ?? defaultLimit);
+  return query.map(([name, value]) =>
+    name === 'page' && Number(value) * limit > MAX_OFFSET_ROWS
+      ? [name, String(Math.floor(MAX_OFFSET_ROWS / limit))]
+      : [name, value],
+  );
 }
 
 const existingOrRandomId: fc.Arbitrary<string> = fc.oneof(
@@ -149,6 +169,7 @@ export function validRequest(op: Operation): fc.Arbitrary<ApiRequest> {
   const path = op.parameters.filter((p) => p.in === 'path');
   const query = op.parameters.filter((p) => p.in === 'query');
   const headers = op.parameters.filter((p) => p.in === 'header');
+  const defaultLimit = Number(query.find((p) => p.name === 'limit')?.schema.default ?? 1);
   return fc
     .record({
       pathParams: fc.record(
@@ -168,7 +189,7 @@ export function validRequest(op: Operation): fc.Arbitrary<ApiRequest> {
             );
           }),
         )
-        .map((pairs) => withoutExclusive(pairs.flat())),
+        .map((pairs) => withoutExclusive(pairs.flat(), defaultLimit)),
       headers: fc
         .tuple(...headers.map((p) => validHeader(p).map((v) => (v === undefined ? [] : [[p.name, v] as const]))))
         .map((pairs) => Object.fromEntries(pairs.flat()) as Record<string, string>),
