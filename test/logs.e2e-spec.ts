@@ -144,7 +144,7 @@ describe('logs', () => {
     const expected = ['GET /health/live 200', 'GET /books 200', 'GET /books?limit=1 200', 'POST /books 201'];
     expected.push('GET /books/00000000-0000-4000-8000-000000000000 404');
     http.forEach((line, i) => {
-      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[HTTP\] /);
+      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): \[HTTP\] /);
       expect(line).toContain(`${expected[i]} `);
       expect(line.endsWith(`ms id=${String(responses[i].headers['x-request-id'])}`)).toBe(true);
     });

@@ -80,7 +80,8 @@ export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): P
       messageKey: 'message',
       timestampKey: 'timestamp',
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname,context,trace_id,span_id',
+      // The pid stays (as in Nest's own logger): a restart under nest start --watch shows as a new one.
+      ignore: 'hostname,context,trace_id,span_id',
       messageFormat: '{if context}[{context}] {end}{message}{if trace_id} trace_id={trace_id} span_id={span_id}{end}',
     }),
   );

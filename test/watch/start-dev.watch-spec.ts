@@ -150,7 +150,7 @@ describe('npm run start:dev (watch mode)', () => {
       // Fail fast rather than wait out the timeout: a compile error stops the CLI from starting the app.
       const broken = /Found [1-9]\d* errors?\b|Startup failed.*/.exec(log());
       if (broken) throw new Error(`start:dev did not start the app (${broken[0]}):\n${log().slice(-4000)}`);
-      return [...log().matchAll(/\[Nest\] (\d+).*Listening on http/g)].map((m) => Number(m[1]));
+      return [...log().matchAll(/ INFO \((\d+)\): .*Listening on http/g)].map((m) => Number(m[1]));
     };
 
     const firstPid = await until('the first "Listening on"', () => listeners()[0], STARTUP_MS, log);
