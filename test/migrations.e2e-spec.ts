@@ -156,7 +156,7 @@ describe('migrations', () => {
     expect(run.code).toBe(1);
     const lines = run.output.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/FATAL: \[DbPrepare\] db:prepare failed: Password authentication failed .*28P01/);
+    expect(lines[0]).toMatch(/FATAL \(\d+\): \[DbPrepare\] db:prepare failed: Password authentication failed .*28P01/);
     for (const secret of ['n0t-the:p@ssword', wrong.password, decodeURIComponent(embedded.password)]) {
       expect(run.output).not.toContain(secret);
     }
