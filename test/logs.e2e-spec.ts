@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import request, { Response } from 'supertest';
 import { bookInput } from './factories/book.factory';
-import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { spawnApp, waitForListening, useSpawnedApp } from './helpers/spawn-app';
+import { query } from './helpers/test-database';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -46,14 +45,7 @@ function expectRequestIds(responses: Response[]): void {
 }
 
 describe('logs', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npx nest build first`);
-    db = await createTestDatabase('logs');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const fx = useSpawnedApp('logs');
 
   it('production: every line is JSON, one line per request with its id, TypeORM queries in the same stream', async () => {
     const app = spawnApp({
@@ -62,8 +54,8 @@ describe('logs', () => {
       LOG_LEVEL: 'debug',
       DB_LOGGING: 'true',
       HOST: '127.0.0.1',
-      DATABASE_URL: db.url.toString(),
-      DATABASE_ADMIN_URL: db.adminUrl.toString(),
+      DATABASE_URL: fx.db.url.toString(),
+      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
     });
     let exercised: Awaited<ReturnType<typeof exercise>>;
     let failedId: string;
@@ -71,12 +63,12 @@ describe('logs', () => {
       const base = await waitForListening(app);
       exercised = await exercise(base);
       // A 500 logs an error with its stack: still one JSON line.
-      await query(db.url, 'ALTER TABLE books RENAME TO books_away');
+      await query(fx.db.url, 'ALTER TABLE books RENAME TO books_away');
       try {
         const failed = await request(base).get('/books').expect(500);
         failedId = String(failed.headers['x-request-id']);
       } finally {
-        await query(db.url, 'ALTER TABLE books_away RENAME TO books');
+        await query(fx.db.url, 'ALTER TABLE books_away RENAME TO books');
       }
     } finally {
       expect(await app.stop()).toEqual({ code: 0, signal: null });
@@ -125,8 +117,8 @@ describe('logs', () => {
       NODE_ENV: 'development',
       LOG_FORMAT: '', // development's default
       LOG_LEVEL: 'debug',
-      DATABASE_URL: db.url.toString(),
-      DATABASE_ADMIN_URL: db.adminUrl.toString(),
+      DATABASE_URL: fx.db.url.toString(),
+      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
     });
     let exercised: Awaited<ReturnType<typeof exercise>>;
     try {

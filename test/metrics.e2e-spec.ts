@@ -1,22 +1,10 @@
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import request from 'supertest';
 import { freePort } from '../src/lib/free-port';
-import { MAIN_JS, SpawnedApp, spawnApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { waitForListening, useSpawnedApp } from './helpers/spawn-app';
 
 describe('metrics', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npx nest build first`);
-    db = await createTestDatabase('metrics');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
-
-  const start = (env: Record<string, string>): SpawnedApp =>
-    spawnApp({ DATABASE_URL: db.url.toString(), DATABASE_ADMIN_URL: db.adminUrl.toString(), ...env });
+  const { start } = useSpawnedApp('metrics');
 
   it('without METRICS_PORT, /metrics is on the API port and not in the OpenAPI document; METRICS_ENABLED=false removes it', async () => {
     const app = start({});

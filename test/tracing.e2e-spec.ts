@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import request from 'supertest';
 import { bookInput } from './factories/book.factory';
 import { OtlpReceiver, ReceivedSpan, startOtlpReceiver } from './helpers/otlp-receiver';
-import { MAIN_JS, SpawnedApp, spawnApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { SpawnedApp, spawnApp, waitForListening, useSpawnedApp } from './helpers/spawn-app';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -30,14 +28,7 @@ const httpLines = (app: SpawnedApp) =>
 const statementOf = (span: ReceivedSpan) => String(span.attributes['db.query.text'] ?? span.attributes['db.statement']);
 
 describe('tracing', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npx nest build first`);
-    db = await createTestDatabase('tracing');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const fx = useSpawnedApp('tracing');
 
   const start = (env: Record<string, string>): SpawnedApp =>
     spawnApp({
@@ -45,8 +36,8 @@ describe('tracing', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'log',
       LOG_FORMAT: '', // production's default: JSON
-      DATABASE_URL: db.url.toString(),
-      DATABASE_ADMIN_URL: db.adminUrl.toString(),
+      DATABASE_URL: fx.db.url.toString(),
+      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
       ...env,
     });
 

@@ -1,6 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nodeFlags } from '../../src/lib/node-flags';
+import { useTestDatabase } from './books-app';
+import type { TestDatabase } from './test-database';
 
 export interface SpawnedApp {
   proc: ChildProcess;
@@ -56,4 +59,28 @@ export async function waitForListening(app: SpawnedApp, timeoutMs = 30000): Prom
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return app.baseUrl;
+}
+
+/** The suites that spawn the built service: a database of their own and `start(env)` on it. */
+export interface SpawnedAppFixture {
+  readonly db: TestDatabase;
+  start(env: Record<string, string>): SpawnedApp;
+}
+
+export function useSpawnedApp(label: string): SpawnedAppFixture {
+  beforeAll(() => {
+    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npx nest build first`);
+  });
+  const database = useTestDatabase(label);
+  return {
+    get db() {
+      return database.db;
+    },
+    start: (env) =>
+      spawnApp({
+        DATABASE_URL: database.db.url.toString(),
+        DATABASE_ADMIN_URL: database.db.adminUrl.toString(),
+        ...env,
+      }),
+  };
 }

@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
 import request from 'supertest';
 import { freePort } from '../../src/lib/free-port';
 import { bookInput } from '../factories/book.factory';
 import { PromSeries, RunningPrometheus, startPrometheus } from '../helpers/prometheus';
-import { MAIN_JS, SpawnedApp, spawnApp, waitForListening } from '../helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { waitForListening, useSpawnedApp } from '../helpers/spawn-app';
 
 /**
  * Scraped by a real Prometheus (Debian's `prometheus`, started here on a free port). Its own jest
@@ -19,17 +17,7 @@ const valueOf = (series: PromSeries[], where: Record<string, string>) =>
   Number(series.find((s) => Object.entries(where).every(([k, v]) => s.metric[k] === v))?.value[1] ?? NaN);
 
 describe('metrics scraped by Prometheus', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npx nest build first`);
-    db = await createTestDatabase('metrics');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
-
-  const start = (env: Record<string, string>): SpawnedApp =>
-    spawnApp({ DATABASE_URL: db.url.toString(), DATABASE_ADMIN_URL: db.adminUrl.toString(), ...env });
+  const { start } = useSpawnedApp('metrics');
 
   it('a real Prometheus scrapes METRICS_PORT: request durations by route template, pool gauges, statement durations, process metrics', async () => {
     const metricsPort = await freePort();
