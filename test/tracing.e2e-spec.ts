@@ -123,6 +123,38 @@ describe('tracing', () => {
     expect(logged.find((l) => l.context === 'Bootstrap')).not.toHaveProperty('trace_id');
   });
 
+  it('samples by OTEL_TRACES_SAMPLER: at ratio 0 a new trace is not recorded, a caller-sampled one is', async () => {
+    const receiver: OtlpReceiver = await startOtlpReceiver();
+    const sampled = randomBytes(16).toString('hex');
+    const notSampled = randomBytes(16).toString('hex');
+    const app = start({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+    try {
+      const base = await waitForListening(app);
+      await request(base).get('/books?limit=1').expect(200);
+      await request(base)
+        .get('/books?limit=2')
+        .set('traceparent', `00-${sampled}-${randomBytes(8).toString('hex')}-01`);
+      await request(base)
+        .get('/books?limit=3')
+        .set('traceparent', `00-${notSampled}-${randomBytes(8).toString('hex')}-00`)
+        .expect(200);
+    } finally {
+      expect(await app.stop()).toEqual({ code: 0, signal: null });
+      await receiver.close();
+    }
+    // Only the request whose caller sampled it was recorded: its server span and its queries.
+    expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set([sampled]));
+    expect(receiver.spans.filter((s) => s.kind === SERVER).map((s) => s.name)).toEqual(['GET /books']);
+    expect(receiver.spans.some((s) => s.kind === CLIENT && /^SELECT/.test(statementOf(s)))).toBe(true);
+    // The log still names every request's trace, recorded or not, so a line can be matched to a caller's trace.
+    const traced = httpLines(app).filter((l) => l.url.startsWith('/books?limit='));
+    expect(traced.map((l) => l.trace_id)).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/), sampled, notSampled]);
+  });
+
   it('is off by default: no trace ids in the log, traceparent ignored', async () => {
     const app = start({});
     try {

@@ -9,6 +9,24 @@ export interface ObservabilityConfig {
   otlpEndpoint?: URL;
   /** service.name of exported spans. */
   serviceName: string;
+  /** Which traces are recorded: OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG, as the OpenTelemetry SDKs read them. */
+  sampler: TraceSampler;
+}
+
+/** The OpenTelemetry specification's built-in samplers (OTEL_TRACES_SAMPLER's values). */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+export interface TraceSampler {
+  name: (typeof TRACE_SAMPLERS)[number];
+  /** The share of root traces recorded by the *traceidratio samplers, 0 to 1. */
+  ratio: number;
 }
 
 export function buildObservabilityConfig(env: Record<string, string | undefined>): ObservabilityConfig {
@@ -19,6 +37,10 @@ export function buildObservabilityConfig(env: Record<string, string | undefined>
     metricsPort: port === undefined ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
     otlpEndpoint: httpUrl(read, 'OTEL_EXPORTER_OTLP_ENDPOINT', read.string('OTEL_EXPORTER_OTLP_ENDPOINT')),
     serviceName: read.string('OTEL_SERVICE_NAME', 'bookapi'),
+    sampler: {
+      name: read.oneOf('OTEL_TRACES_SAMPLER', TRACE_SAMPLERS, 'parentbased_always_on'),
+      ratio: ratio(read, 'OTEL_TRACES_SAMPLER_ARG', read.string('OTEL_TRACES_SAMPLER_ARG')),
+    },
   };
   read.done();
   return config;
@@ -32,4 +54,15 @@ function httpUrl(read: EnvReader, name: string, raw: string | undefined): URL | 
     return undefined;
   }
   return url;
+}
+
+/** A probability from 0 to 1 (default 1: every trace, the specification's default). */
+function ratio(read: EnvReader, name: string, raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const value = /^\d*\.?\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 0 && value <= 1)) {
+    read.problem(`${name} must be a number from 0 to 1, the share of traces recorded (got "${raw}")`);
+    return 1;
+  }
+  return value;
 }

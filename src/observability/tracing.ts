@@ -6,9 +6,17 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import type { IncomingMessage } from 'node:http';
-import type { ObservabilityConfig } from '../config/observability.config';
+import type { ObservabilityConfig, TraceSampler } from '../config/observability.config';
 import { isUnobservedPath } from './unobserved-paths';
 
 let provider: TracerProvider | undefined;
@@ -27,6 +35,7 @@ export function startTracing(config: ObservabilityConfig): boolean {
   );
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+    sampler: samplerOf(config.sampler),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: url.href }) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -44,6 +53,19 @@ export function startTracing(config: ObservabilityConfig): boolean {
     ],
   });
   return true;
+}
+
+/**
+ * OTEL_TRACES_SAMPLER as the OpenTelemetry SDKs read it. The parentbased_* samplers follow the
+ * caller's decision (the sampled flag of an incoming traceparent) and apply the rest to new traces.
+ */
+function samplerOf({ name, ratio }: TraceSampler): Sampler {
+  const root = name.endsWith('always_on')
+    ? new AlwaysOnSampler()
+    : name.endsWith('always_off')
+      ? new AlwaysOffSampler()
+      : new TraceIdRatioBasedSampler(ratio);
+  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
 /** Whether startTracing() turned tracing on in this process. */
