@@ -17,12 +17,29 @@ function poolOf(dataSource: DataSource): PoolLike | undefined {
   return (dataSource.driver as unknown as { master?: PoolLike }).master;
 }
 
-/** SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds. */
+/**
+ * SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds. Read
+ * without a regular expression, and upper-cased once per distinct spelling.
+ */
+const operationNames = new Map<string, string>();
 function operationName(query: unknown): string {
   const text = typeof query === 'string' ? query : (query as { text?: unknown } | undefined)?.text;
-  const match = typeof text === 'string' ? /^\s*([A-Za-z]+)/.exec(text) : null;
-  return match ? match[1].toUpperCase() : 'OTHER';
+  if (typeof text !== 'string') return 'OTHER';
+  let start = 0;
+  while (start < text.length && text.charCodeAt(start) <= 32) start++;
+  let end = start;
+  while (end < text.length && isLetter(text.charCodeAt(end))) end++;
+  if (end === start) return 'OTHER';
+  const word = text.slice(start, end);
+  let name = operationNames.get(word);
+  if (name === undefined) {
+    name = word.toUpperCase();
+    if (operationNames.size < 100) operationNames.set(word, name);
+  }
+  return name;
 }
+
+const isLetter = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 
 /**
  * The pool's connection gauges, read at scrape time, and the duration of every statement the
@@ -50,15 +67,8 @@ export function observeDatabase(metrics: Metrics, dataSource: DataSource): { att
   });
 
   const timed = new WeakSet<QueryClient>();
-  const children = new Map<string, { observe(value: number): void }>();
-  const observe = (operation: string, seconds: number) => {
-    let child = children.get(operation);
-    if (!child) {
-      child = metrics.dbDuration.labels('postgresql', operation);
-      children.set(operation, child);
-    }
-    child.observe(seconds);
-  };
+  const observe = (operation: string, seconds: number) =>
+    metrics.dbDuration.child('postgresql', operation).observe(seconds);
   const time = (client: QueryClient) => {
     if (timed.has(client)) return;
     timed.add(client);

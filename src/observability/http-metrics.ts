@@ -12,21 +12,13 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * (`/books/:id`, never the raw URL), and names the tracing server span after it.
  */
 export function observeHttp(fastify: FastifyInstance, metrics: Metrics | undefined): void {
-  const children = new Map<string, { observe(value: number): void }>();
-
   if (tracingEnabled()) nameServerSpans(fastify);
   if (!metrics) return;
 
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     if (!isUnobservedPath(route)) {
-      const key = `${request.method} ${route} ${reply.statusCode}`;
-      let child = children.get(key);
-      if (!child) {
-        child = metrics.httpDuration.labels(request.method, route, String(reply.statusCode));
-        children.set(key, child);
-      }
-      child.observe(reply.elapsedTime / 1000);
+      metrics.httpDuration.child(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
     }
     done();
   });
