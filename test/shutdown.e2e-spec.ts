@@ -121,7 +121,6 @@ describe('graceful shutdown', () => {
     const inFlight = isbns.map((isbn) => post(baseUrl, isbn));
     await until('20 INSERTs wait on the lock', async () => (await waitingOnLock(db.adminUrl, name)) === 20);
 
-    const signalled = Date.now();
     app.proc.kill('SIGTERM');
     await until('draining', () => app.output().includes('SIGTERM received'));
 
@@ -140,8 +139,8 @@ describe('graceful shutdown', () => {
 
     await holder.query('COMMIT');
     await expect(Promise.all(inFlight)).resolves.toEqual(Array(20).fill(201));
+    // Code 0: drained. Giving up at SHUTDOWN_TIMEOUT_MS would exit with code 1 (the test below).
     await expect(app.exited).resolves.toEqual({ code: 0, signal: null });
-    expect(Date.now() - signalled).toBeLessThan(10_000);
 
     const rows = await query<{ isbn: string }>(db.url, 'SELECT isbn FROM books WHERE isbn = ANY($1)', [isbns]);
     expect(rows.map((row) => row.isbn).sort()).toEqual([...isbns].sort());
@@ -201,10 +200,10 @@ describe('graceful shutdown', () => {
     await holder.query('ROLLBACK');
     await until('the INSERT is done', async () => (await waitingOnLock(db.adminUrl, name)) === 0);
 
-    const signalled = Date.now();
     app.proc.kill('SIGTERM');
+    // Code 0: nothing counted as in flight; a request still counted would hold shutdown until
+    // SHUTDOWN_TIMEOUT_MS and exit with code 1.
     await expect(app.exited).resolves.toEqual({ code: 0, signal: null });
-    expect(Date.now() - signalled).toBeLessThan(5000);
   });
 
   it('gives up at SHUTDOWN_TIMEOUT_MS with exit code 1 when a request does not finish', async () => {
