@@ -44,4 +44,15 @@ describe('FastHistogram', () => {
     expect(fast.child('GET', '/a')).toBe(fast.child('GET', '/a'));
     expect(fast.child('GET', '/a')).not.toBe(fast.child('GET', '/b'));
   });
+
+  it('is emptied by the registry reset, as prom-client metrics are', async () => {
+    const { fast } = await render([['GET', '/a', 0.2]]);
+    const registry = new Registry();
+    registry.registerMetric(fast as never);
+    expect(await registry.metrics()).toContain('op_seconds_count{method="GET",route="/a"} 1');
+    registry.resetMetrics();
+    expect(await registry.metrics()).not.toContain('route="/a"');
+    fast.child('GET', '/a').observe(0.2);
+    expect(await registry.metrics()).toContain('op_seconds_count{method="GET",route="/a"} 1');
+  });
 });

@@ -23,6 +23,9 @@ export class HistogramChild {
   }
 }
 
+/** Label value → the next label's map, or, under the last label, the child. */
+type ChildTree = Map<string, ChildTree | HistogramChild>;
+
 /**
  * A Prometheus histogram for the per-request paths, registered in a prom-client Registry and
  * exposed exactly as prom-client's own Histogram exposes it (`_bucket` with cumulative `le`,
@@ -33,7 +36,8 @@ export class HistogramChild {
 export class FastHistogram<L extends string> {
   readonly type = 'histogram' as const;
   readonly aggregator = 'sum' as const;
-  private readonly children = new Map<string, HistogramChild>();
+  private readonly tree: ChildTree = new Map();
+  private readonly children: HistogramChild[] = [];
 
   constructor(
     readonly name: string,
@@ -45,13 +49,23 @@ export class FastHistogram<L extends string> {
     registry.registerMetric(this as never);
   }
 
-  /** The child for these label values, in labelNames order; created on first use. */
+  /**
+   * The child for these label values, in labelNames order; created on first use. Found through
+   * one Map per label (no key string is built per call).
+   */
   child(...values: string[]): HistogramChild {
-    const key = values.join('\u0000');
-    let child = this.children.get(key);
+    let level: ChildTree = this.tree;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = level.get(values[i]) as ChildTree | undefined;
+      if (!next) level.set(values[i], (next = new Map()));
+      level = next;
+    }
+    const last = values[values.length - 1];
+    let child = level.get(last) as HistogramChild | undefined;
     if (!child) {
       child = new HistogramChild(this.bounds, Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]])));
-      this.children.set(key, child);
+      level.set(last, child);
+      this.children.push(child);
     }
     return child;
   }
@@ -65,7 +79,7 @@ export class FastHistogram<L extends string> {
     aggregator: 'sum';
   }> {
     const values: MetricValueWithName<string>[] = [];
-    for (const child of this.children.values()) {
+    for (const child of this.children) {
       let cumulative = 0;
       this.bounds.forEach((le, i) => {
         cumulative += child.counts[i];
@@ -79,6 +93,7 @@ export class FastHistogram<L extends string> {
   }
 
   reset(): void {
-    this.children.clear();
+    this.tree.clear();
+    this.children.length = 0;
   }
 }
