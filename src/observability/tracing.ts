@@ -1,15 +1,5 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { IncomingMessage } from 'node:http';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ObservabilityConfig } from '../config/observability.config';
-import { isUnobservedPath } from './unobserved-paths';
 
 let provider: TracerProvider | undefined;
 
@@ -25,24 +15,10 @@ export function startTracing(config: ObservabilityConfig): boolean {
     'v1/traces',
     config.otlpEndpoint.href.endsWith('/') ? config.otlpEndpoint : `${config.otlpEndpoint.href}/`,
   );
-  provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: url.href }) })],
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
-      new HttpInstrumentation({
-        // Same rule as the metrics: probes and scrapes would drown the requests that matter.
-        ignoreIncomingRequestHook: (request: IncomingMessage) => isUnobservedPath(request.url ?? ''),
-      }),
-      // enhancedDatabaseReporting stays off: it would add the bound values (user data) to spans.
-      new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
-    ],
-  });
+  // Required here, not imported at the top: with tracing off the SDK is never loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('./tracing-sdk') as typeof import('./tracing-sdk');
+  provider = sdk.registerTracing(config.serviceName, url.href);
   return true;
 }
 
