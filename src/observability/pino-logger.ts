@@ -1,4 +1,5 @@
 import pino, { type Logger as Pino, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app.config';
 import { scrubSecrets } from '../lib/url';
 import { activeTraceFields } from './trace-context';
@@ -71,12 +72,9 @@ export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): P
     },
   };
   if (config.logFormat === 'json') return pino(options, pino.destination({ dest: 1, sync: true }));
-  // Required only here: production (JSON) never loads pino-pretty.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { build } = require('pino-pretty') as typeof import('pino-pretty');
   return pino(
     options,
-    build({
+    pretty({
       sync: true,
       colorize: !!process.stdout.isTTY,
       messageKey: 'message',
