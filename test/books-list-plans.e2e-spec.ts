@@ -82,8 +82,14 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
   });
 
   it('search: a bitmap over the full-text index, never a table scan', async () => {
-    const plan = await explain(statements({ search: 'title 12' }).search(), BITMAP_ONLY);
+    const plan = await explain(statements({ search: 'title 12' }).search('index'), BITMAP_ONLY);
     expect(plan).toContain('Bitmap Index Scan on books_search_vector_idx');
     expect(plan).not.toContain('Seq Scan');
+  });
+
+  it('search among the newest books: a walk of the createdAt index from its end, no sort step', async () => {
+    const plan = await explain(statements({ search: 'title' }).search('newest'), 'SET LOCAL enable_seqscan = off');
+    expect(plan).toMatch(/Index Scan Backward using books_created_at_id_idx/);
+    expect(plan).not.toMatch(/Sort Key: \w+\.created_at/);
   });
 });

@@ -6,6 +6,8 @@ import {
   BITMAP_ONLY,
   ListStatements,
   MATCH_CAP,
+  SEARCH_CAP,
+  SEARCH_WALK_ESTIMATE,
   SPARSE_ESTIMATE,
   type ListStatement,
   type Query,
@@ -16,16 +18,17 @@ import type { Book } from './entities/book.entity';
 
 /**
  * GET /books, with a cost bounded per request whatever the data looks like (issue 15; the
- * measurements behind each number are in bench/FINDINGS.md, "Lists at scale"):
+ * measurements behind each number are in bench/LISTS-LAB.md):
  * - no filter: the page by its (sort, id) index, and a count capped at EXACT_TOTAL_CAP;
  * - filters the planner expects to match few rows (SPARSE_ESTIMATE): all matches, up to
  *   MATCH_CAP, by a bitmap over their index, sorted; an exact total;
  * - filters expected to match many: a walk of the (sort, id) index that examines at most
  *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
  *   from the last row examined; the total is the planner's estimate;
- * - `search`: the matches of the full-text index, up to MATCH_CAP, ranked.
+ * - `search`: up to SEARCH_CAP + 1 matches, ranked: the newest, when the planner expects at least
+ *   SEARCH_WALK_ESTIMATE and the newest WALK_BUDGET books hold that many; else the first the
+ *   full-text index yields. Past SEARCH_CAP the total is the planner's estimate.
  */
-
 export interface BooksPage {
   data: Book[];
   meta: { page?: number; limit: number; total: number; totalEstimated?: true; nextCursor?: string | null };
@@ -47,12 +50,18 @@ export class BooksListQuery {
     const statements = new ListStatements(query, cursor);
     const plain: Query = (sql, params) => this.books.query<Row[]>(sql, params);
     if (query.search !== undefined) {
-      const rows = await this.bitmapRows(statements.search());
+      const matches = await this.estimate(statements);
+      const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
+      if (matches >= SEARCH_WALK_ESTIMATE) {
+        // Many matches: ranked among the newest SEARCH_CAP + 1, if the newest books hold them.
+        const rows = await run(plain, statements.search('newest'));
+        if (rows[0].total! > SEARCH_CAP) return page(statements, found(rows), estimated, true);
+      }
+      const rows = await this.bitmapRows(statements.search('index'));
       const total = rows[0].total!;
-      if (total <= MATCH_CAP) return page(statements, found(rows), total);
-      // Ranked among the first MATCH_CAP + 1 matches the index gave; the total is estimated.
-      const estimate = await this.estimate(statements);
-      return page(statements, found(rows), Math.max(MATCH_CAP + 1, Math.round(estimate)), true);
+      if (total <= SEARCH_CAP) return page(statements, found(rows), total);
+      // Ranked among the first SEARCH_CAP + 1 matches the index gave; the total is estimated.
+      return page(statements, found(rows), estimated, true);
     }
     if (!statements.filters.length) {
       const rows = await run(plain, statements.all());

@@ -1,6 +1,6 @@
 import { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
-import { type BookSortField, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
+import { type BookSortField, LIST_WALK_BUDGET, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
 import type { Book } from './entities/book.entity';
 
 /**
@@ -8,8 +8,16 @@ import type { Book } from './entities/book.entity';
  * bounds each plan keeps to.
  */
 export const SPARSE_ESTIMATE = 1_000;
-export const MATCH_CAP = SEARCH_RANKED - 1;
-export const WALK_BUDGET = 2_000;
+export const MATCH_CAP = 2_000;
+export const WALK_BUDGET = LIST_WALK_BUDGET;
+/** A `search` ranks at most this many matches plus one (SEARCH_RANKED); more make the total estimated. */
+export const SEARCH_CAP = SEARCH_RANKED - 1;
+/**
+ * A `search` the planner expects to match at least this many books first looks for SEARCH_RANKED
+ * of them among the newest WALK_BUDGET books (about 1 ms): a GIN bitmap reads every posting of its
+ * words (4 ms for a word in 40,000 of a million books, 40 ms in 500,000; bench/LISTS-LAB.md).
+ */
+export const SEARCH_WALK_ESTIMATE = 5_000;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -38,6 +46,8 @@ const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: str
 export const BITMAP_ONLY = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`;
 
 export type ListPlan = 'all' | 'sparse' | 'walk' | 'search';
+/** Where a search's candidates come from: the newest books, or the full-text index (all matches). */
+export type SearchSource = 'newest' | 'index';
 
 export interface ListStatement {
   plan: ListPlan;
@@ -158,17 +168,27 @@ export class ListStatements {
     return { plan: 'walk', sql, params };
   }
 
-  /** Matches of the full-text index (up to MATCH_CAP + 1, by bitmap), ranked, paged by (rank, id). */
-  search(): ListStatement {
+  /**
+   * Up to SEARCH_CAP + 1 matches, ranked, paged by (rank, id). From `index`: the first the
+   * full-text index yields (by bitmap: run under BITMAP_ONLY). From `newest`: the newest among the
+   * newest WALK_BUDGET books (a walk of the createdAt index), fewer when they are not there.
+   */
+  search(source: SearchSource): ListStatement {
     const { params, bind } = this.fork();
     const tsquery = this.tsquery(bind);
-    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters];
+    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters].join(' AND ');
+    const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
+    const newest = 'ORDER BY book.created_at DESC, book.id DESC';
+    const candidates =
+      source === 'index'
+        ? `SELECT ${RAW_COLUMNS}, ${rank} FROM books book WHERE ${filters} LIMIT ${SEARCH_CAP + 1}`
+        : `SELECT ${RAW_COLUMNS}, ${rank} FROM (
+            SELECT ${RAW_COLUMNS}, book.search_vector FROM books book ${newest} LIMIT ${WALK_BUDGET}
+          ) book WHERE ${filters} ${newest} LIMIT ${SEARCH_CAP + 1}`;
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
       : 'true';
-    const sql = `WITH m AS MATERIALIZED (
-        SELECT ${RAW_COLUMNS}, ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank FROM books book
-        WHERE ${filters.join(' AND ')} LIMIT ${MATCH_CAP + 1})
+    const sql = `WITH m AS MATERIALIZED (${candidates})
       SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
         SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC
