@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { BITMAP_ONLY, ListStatement, ListStatements } from '../src/books/books-list.statements';
+import { TEXT_STATISTICS_TARGET } from '../src/database/migrations/1796100000000-BookSearchStatistics';
 import { BOOK_SORT_FIELDS, ListBooksQueryDto } from '../src/books/dto/list-books-query.dto';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';
 import { startTestApp } from './helpers/test-app';
@@ -91,5 +92,18 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
     const plan = await explain(statements({ search: 'title' }).search('newest'), 'SET LOCAL enable_seqscan = off');
     expect(plan).toMatch(/Index Scan Backward using books_created_at_id_idx/);
     expect(plan).not.toMatch(/Sort Key: \w+\.created_at/);
+  });
+
+  it(`the q estimate reads ${TEXT_STATISTICS_TARGET} histogram entries of title and author, not 100`, async () => {
+    const stats = await client.query<{ attname: string; entries: number }>(
+      `SELECT attname, coalesce(array_length(histogram_bounds::text::text[], 1), 0)
+              + coalesce(array_length(most_common_vals::text::text[], 1), 0) AS entries
+       FROM pg_stats WHERE tablename = 'books' AND attname IN ('title', 'author') ORDER BY attname`,
+    );
+    // 8000 distinct titles: a full histogram (target + 1 bounds); 50 authors: all most-common values.
+    expect(stats.rows).toEqual([
+      { attname: 'author', entries: 50 },
+      { attname: 'title', entries: TEXT_STATISTICS_TARGET + 1 },
+    ]);
   });
 });
