@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SEARCH_CAP, SEARCH_WALK_ESTIMATE, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
+import { LONG_POSTINGS, SEARCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
@@ -139,8 +139,8 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
     });
   });
 
-  describe(`search for a word in more than ${SEARCH_WALK_ESTIMATE} books`, () => {
-    const many = SEARCH_WALK_ESTIMATE + 1_000;
+  describe(`search for a word in more than ${LONG_POSTINGS} books`, () => {
+    const many = LONG_POSTINGS + 1_000;
     /** Every page of the search, by cursor: the ids served, in order. */
     async function served(words: string): Promise<string[]> {
       const pages = await allPages(`search=${words}&limit=100`, 10);
@@ -175,6 +175,43 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
         [ids],
       );
       expect(n).toBe(ids.length);
+    });
+  });
+
+  describe(`q of several words, one of which matches ${LONG_POSTINGS} rows or more`, () => {
+    beforeAll(async () => {
+      await query(db.url, insertSql(LONG_POSTINGS + 100, `'silent river ' || i`, `'Common'`, 7_000_000));
+      await query(db.url, insertSql(LONG_POSTINGS + 100, `'harbor lake ' || i`, `'Common'`, 7_100_000));
+      await query(db.url, insertSql(10, `'silent harbor ' || i`, `'Common'`, 7_200_000));
+      await query(db.url, insertSql(1, `'quill parchment ' || i`, `'Common'`, 7_300_000));
+      await query(db.url, 'ANALYZE books');
+    });
+    afterAll(() => query(db.url, `DELETE FROM books WHERE author = 'Common'`));
+
+    it('walks rather than read every trigram posting: short pages, in order, until every match', async () => {
+      const first = await get('q=silent%20harbor&limit=20&cursor=*');
+      expect(first.data.length).toBeLessThan(10);
+      expect(first.meta).toMatchObject({ totalEstimated: true, nextCursor: expect.any(String) });
+
+      const pages = await allPages('q=silent%20harbor&limit=100', 50);
+      const expected = await query<{ id: string }>(
+        db.url,
+        `SELECT id FROM books WHERE title ILIKE '%silent harbor%' OR author ILIKE '%silent harbor%' ORDER BY created_at, id`,
+      );
+      expect(expected).toHaveLength(10);
+      expect(pages.flatMap((p) => p.data.map((b) => b.id))).toEqual(expected.map((row) => row.id));
+    });
+
+    it('one rare word among common ones walks too', async () => {
+      const page = await get('q=silent%20harbor%207200003&cursor=*');
+      expect(page.data).toHaveLength(0);
+      expect(page.meta).toMatchObject({ totalEstimated: true, nextCursor: expect.any(String) });
+    });
+
+    it('a q of rare words is read whole, with an exact total', async () => {
+      const page = await get('q=quill%20parchment');
+      expect(page.meta).toEqual({ page: 1, limit: 20, total: 1 });
+      expect(page.data.map((b) => b.title)).toEqual(['quill parchment 7300000']);
     });
   });
 

@@ -13,11 +13,14 @@ export const WALK_BUDGET = LIST_WALK_BUDGET;
 /** A `search` ranks at most this many matches plus one (SEARCH_RANKED); more make the total estimated. */
 export const SEARCH_CAP = SEARCH_RANKED - 1;
 /**
- * A `search` the planner expects to match at least this many books first looks for SEARCH_RANKED
- * of them among the newest WALK_BUDGET books (about 1 ms): a GIN bitmap reads every posting of its
- * words (4 ms for a word in 40,000 of a million books, 40 ms in 500,000; bench/LISTS-LAB.md).
+ * An index entry the planner expects in this many rows has a posting list that costs more to read
+ * than a walk of WALK_BUDGET rows (a GIN bitmap reads it whole: 4 ms for 40,000 postings at a
+ * million rows, 40 ms for 500,000; bench/LISTS-LAB.md). So a `search` expected to match this many
+ * first looks for SEARCH_RANKED matches among the newest WALK_BUDGET books, and a `q` of several
+ * words one of which matches this many walks (a trigram bitmap reads the postings of every trigram
+ * of every word, however rare the phrase: 20 ms for `Silent Harbor Needle`, which matches none).
  */
-export const SEARCH_WALK_ESTIMATE = 5_000;
+export const LONG_POSTINGS = 5_000;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -112,13 +115,27 @@ export class ListStatements {
     return `ORDER BY ${this.sort.column} ${this.direction}, book.id ${this.direction}`;
   }
 
-  /** The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read. */
+  /**
+   * The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read.
+   * For a `q` of several words, one more branch per word (qWords) estimates that word alone.
+   */
   estimate(): ListStatement {
     const { params, bind } = this.fork();
     const filters = [...this.filters];
     if (this.query.search !== undefined) filters.push(`book.search_vector @@ ${this.tsquery(bind)}`);
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${where}`, params };
+    const branches = [`SELECT 1 FROM books book ${where}`];
+    for (const word of this.qWords) {
+      const pattern = bind(`%${escapeLike(word)}%`);
+      branches.push(`SELECT 1 FROM books book WHERE (book.title ILIKE ${pattern} OR book.author ILIKE ${pattern})`);
+    }
+    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) ${branches.join(' UNION ALL ')}`, params };
+  }
+
+  /** The words of `q` that have trigrams of their own (3+ letters or digits), when there are two or more. */
+  get qWords(): string[] {
+    const words = this.query.q?.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+    return words.length > 1 ? words : [];
   }
 
   private tsquery(bind: (value: unknown, cast?: string) => string): string {

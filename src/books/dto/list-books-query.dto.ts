@@ -54,8 +54,9 @@ export class ListBooksQueryDto {
     description:
       'Case-insensitive substring of the title or the author, e.g. `pragmatic`. It must hold at least ' +
       '3 letters or digits in a row (the trigram index cannot serve shorter terms): for whole words, ' +
-      'short ones included, use `search`. When very many books match, a page may come back short with ' +
-      '`meta.nextCursor`: follow it for the rest (see `meta`).',
+      'short ones included, use `search`. When very many books match, or the term has several words one of ' +
+      'which matches very many, a page may come back short with `meta.nextCursor`: follow it for the ' +
+      'rest (see `meta`).',
     minLength: 3,
     maxLength: 200,
     pattern: Q_PATTERN.source,
