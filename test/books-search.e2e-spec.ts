@@ -180,8 +180,15 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
 
   describe(`q of several words, one of which matches ${LONG_POSTINGS} rows or more`, () => {
     beforeAll(async () => {
-      await query(db.url, insertSql(LONG_POSTINGS + 100, `'silent river ' || i`, `'Common'`, 7_000_000));
-      await query(db.url, insertSql(LONG_POSTINGS + 100, `'harbor lake ' || i`, `'Common'`, 7_100_000));
+      // 150 more words: the planner estimates a prefix (word:*) only from 100+ most common lexemes.
+      await query(
+        db.url,
+        insertSql(LONG_POSTINGS + 100, `'silent river w' || i % 150 || ' ' || i`, `'Common'`, 7_000_000),
+      );
+      await query(
+        db.url,
+        insertSql(LONG_POSTINGS + 100, `'harbor lake w' || i % 150 || ' ' || i`, `'Common'`, 7_100_000),
+      );
       await query(db.url, insertSql(10, `'silent harbor ' || i`, `'Common'`, 7_200_000));
       await query(db.url, insertSql(1, `'quill parchment ' || i`, `'Common'`, 7_300_000));
       await query(db.url, 'ANALYZE books');

@@ -1,6 +1,11 @@
 import { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
-import { type BookSortField, LIST_WALK_BUDGET, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
+import {
+  type BookSortField,
+  LIST_WALK_BUDGET,
+  type ListBooksQueryDto,
+  SEARCH_RANKED,
+} from './dto/list-books-query.dto';
 import type { Book } from './entities/book.entity';
 
 /**
@@ -117,7 +122,10 @@ export class ListStatements {
 
   /**
    * The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read.
-   * For a `q` of several words, one more branch per word (qWords) estimates that word alone.
+   * For a `q` of several words, one more branch per word (qWords): the books with a word that
+   * starts so, by the full-text statistics (an ILIKE estimate per word would cost ~0.5 ms of
+   * planning each; OFFSET 0 keeps the planner from costing index paths it will not use). With
+   * fewer than 100 most common lexemes (a small table) the planner says 2 % for any prefix.
    */
   estimate(): ListStatement {
     const { params, bind } = this.fork();
@@ -126,13 +134,18 @@ export class ListStatements {
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
     const branches = [`SELECT 1 FROM books book ${where}`];
     for (const word of this.qWords) {
-      const pattern = bind(`%${escapeLike(word)}%`);
-      branches.push(`SELECT 1 FROM books book WHERE (book.title ILIKE ${pattern} OR book.author ILIKE ${pattern})`);
+      const prefix = `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`;
+      branches.push(
+        `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${prefix}`,
+      );
     }
     return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) ${branches.join(' UNION ALL ')}`, params };
   }
 
-  /** The words of `q` that have trigrams of their own (3+ letters or digits), when there are two or more. */
+  /**
+   * The words of `q` that have trigrams of their own (3+ letters or digits), when there are two or
+   * more. Only letters and digits: each is safe in to_tsquery syntax.
+   */
   get qWords(): string[] {
     const words = this.query.q?.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
     return words.length > 1 ? words : [];
