@@ -77,13 +77,14 @@ export class BooksListQuery {
     }
     // Many matches (or more than the estimate said): walk, and estimate the total.
     const rows = await run(plain, statements.walk());
+    const matched = found(rows);
     let nextCursor: string | null | undefined;
-    if (rows.length <= query.limit) {
-      const [end] = await run(plain, statements.walkEnd());
-      nextCursor = end ? cursorOf(statements, end) : null;
+    if (matched.length <= query.limit) {
+      const [{ end_id: id, end_key: key }] = rows;
+      nextCursor = id ? cursorOf(statements, { id, cursor_key: key! }) : null;
     }
-    const total = Math.max(Math.round(estimate), Math.min(rows.length, query.limit));
-    return page(statements, rows, total, true, nextCursor);
+    const total = Math.max(Math.round(estimate), Math.min(matched.length, query.limit));
+    return page(statements, matched, total, true, nextCursor);
   }
 
   /** A sparse or search statement, under BITMAP_ONLY: the plan is not left to the estimates. */

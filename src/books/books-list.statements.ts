@@ -63,7 +63,13 @@ export interface ListStatement {
   params: unknown[];
 }
 
-export type Row = Book & { total?: number; estimate?: string | null; cursor_key: string | number };
+export type Row = Book & {
+  total?: number;
+  estimate?: string | null;
+  cursor_key: string | number;
+  end_id?: string | null;
+  end_key?: string | number | null;
+};
 export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
 /** The statements, built apart from running them so a test can EXPLAIN exactly what runs. */
@@ -180,21 +186,25 @@ export class ListStatements {
     return { plan: 'sparse', sql: matches + sql, params };
   }
 
-  /** The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. */
+  /**
+   * The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. When it
+   * is not, each row also says where the walk stopped (end_id, end_key: the last row examined,
+   * where the next walk starts; null when the table ended first), read by an index-only probe
+   * that a one-time filter skips for a full page.
+   */
   walk(): ListStatement {
     const { params, bind } = this.fork();
-    const sql = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
+    const page = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
         SELECT ${RAW_COLUMNS} FROM books book WHERE ${this.after(bind)} ${this.orderBy} LIMIT ${WALK_BUDGET}
       ) book ${this.where} ${this.orderBy}
       LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}`;
-    return { plan: 'walk', sql, params };
-  }
-
-  /** The last row a walk examined, where the next walk starts; none when the table ended first. */
-  walkEnd(): ListStatement {
-    const { params, bind } = this.fork(false);
-    const sql = `SELECT book.id, ${this.sort.key} AS cursor_key FROM books book
-      WHERE ${this.after(bind)} ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1`;
+    const end = `SELECT book.id AS end_id, ${this.sort.key} AS end_key FROM (
+        SELECT book.id, ${this.sort.column} FROM books book
+        WHERE ${this.after(bind)} AND (SELECT count(*) FROM p) <= ${bind(this.query.limit)}
+        ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1
+      ) book`;
+    const sql = `WITH p AS MATERIALIZED (${page}), e AS MATERIALIZED (${end})
+      SELECT p.*, e.* FROM (SELECT) one LEFT JOIN e ON true LEFT JOIN p ON true`;
     return { plan: 'walk', sql, params };
   }
 
