@@ -97,8 +97,9 @@ export class BooksListQuery {
 
   /**
    * The planner's estimates: the matches, and per word of a `q` of several words (qWords) that
-   * word's (none otherwise). Should the planner not answer with one branch per statement (a
-   * parallel plan), the words count as common: the walk is the plan whose cost is bounded.
+   * word's, or 0 where it says no more than for a word it does not know (none without such words).
+   * Should the planner not answer with one branch per statement (a parallel plan), the words count
+   * as common: the walk is the plan whose cost is bounded.
    */
   private async estimate(statements: ListStatements): Promise<{ matches: number; words: number[] }> {
     const { sql, params } = statements.estimate();
@@ -106,11 +107,12 @@ export class BooksListQuery {
     const plan = explained['QUERY PLAN'][0].Plan;
     const words = statements.qWords.length;
     if (!words) return { matches: plan['Plan Rows'], words: [] };
-    if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== words + 1) {
+    if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== words + 2) {
       return { matches: plan['Plan Rows'], words: [Infinity] };
     }
     const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
-    return { matches, words: each };
+    const unknown = each.pop()!;
+    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)) };
   }
 }
 

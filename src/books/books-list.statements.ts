@@ -22,7 +22,7 @@ export const SEARCH_CAP = SEARCH_RANKED - 1;
  * than a walk of WALK_BUDGET rows (a GIN bitmap reads it whole: 4 ms for 40,000 postings at a
  * million rows, 40 ms for 500,000; bench/LISTS-LAB.md). So a `search` expected to match this many
  * first looks for SEARCH_RANKED matches among the newest WALK_BUDGET books, and a `q` of several
- * words one of which matches this many walks (a trigram bitmap reads the postings of every trigram
+ * words one of which matches this many (and more than an unknown word would) walks (a trigram bitmap reads the postings of every trigram
  * of every word, however rare the phrase: 20 ms for `Silent Harbor Needle`, which matches none).
  */
 export const LONG_POSTINGS = 5_000;
@@ -131,7 +131,9 @@ export class ListStatements {
    * For a `q` of several words, one more branch per word (qWords): the books with a word that
    * starts so, by the full-text statistics (an ILIKE estimate per word would cost ~0.5 ms of
    * planning each; OFFSET 0 keeps the planner from costing index paths it will not use). With
-   * fewer than 100 most common lexemes (a small table) the planner says 2 % for any prefix.
+   * fewer than 100 most common lexemes (a small table) the planner says 2 % for any prefix. A last
+   * branch estimates a prefix no title has ('-': the parser never makes a lexeme of punctuation alone):
+   * what the planner says for a word its statistics do not know (0.5 % of the rows at most).
    */
   estimate(): ListStatement {
     const { params, bind } = this.fork();
@@ -139,10 +141,11 @@ export class ListStatements {
     if (this.query.search !== undefined) filters.push(`book.search_vector @@ ${this.tsquery(bind)}`);
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
     const branches = [`SELECT 1 FROM books book ${where}`];
-    for (const word of this.qWords) {
-      const prefix = `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`;
+    const lexemes = this.qWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`);
+    if (lexemes.length) lexemes.push(`$$'-':*$$::tsquery`);
+    for (const tsquery of lexemes) {
       branches.push(
-        `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${prefix}`,
+        `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${tsquery}`,
       );
     }
     return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) ${branches.join(' UNION ALL ')}`, params };
