@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { MATCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
+import { LONG_POSTINGS, SEARCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
@@ -126,16 +126,99 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
       });
     });
 
-    it(`past ${MATCH_CAP} matches, ranks among the first ${MATCH_CAP + 1} and says the total is estimated`, async () => {
-      await query(db.url, insertSql(MATCH_CAP + 200, `'common word ' || i`, `'bulk'`, 1_000_000));
+    it(`past ${SEARCH_CAP} matches, ranks among the first ${SEARCH_CAP + 1} and says the total is estimated`, async () => {
+      await query(db.url, insertSql(SEARCH_CAP + 200, `'common word ' || i`, `'bulk'`, 1_000_000));
       await query(db.url, 'ANALYZE books');
       const page = await get('search=common');
       expect(page.meta.totalEstimated).toBe(true);
-      expect(page.meta.total).toBeGreaterThan(MATCH_CAP);
+      expect(page.meta.total).toBeGreaterThan(SEARCH_CAP);
       expect(page.data).toHaveLength(20);
       const narrow = await get('search=common%20word%201000042');
       expect(narrow.meta).toEqual({ page: 1, limit: 20, total: 1 });
       await query(db.url, `DELETE FROM books WHERE author = 'bulk'`);
+    });
+  });
+
+  describe(`search for a word in more than ${LONG_POSTINGS} books`, () => {
+    const many = LONG_POSTINGS + 1_000;
+    /** Every page of the search, by cursor: the ids served, in order. */
+    async function served(words: string): Promise<string[]> {
+      const pages = await allPages(`search=${words}&limit=100`, 10);
+      expect(pages.at(-1)!.meta.nextCursor).toBeNull();
+      for (const { meta } of pages) expect(meta).toMatchObject({ total: expect.any(Number), totalEstimated: true });
+      return pages.flatMap((p) => p.data.map((b) => b.id));
+    }
+    beforeAll(async () => {
+      await query(db.url, insertSql(many, `'crowded tale ' || i`, `'Crowd'`, 5_000_000));
+      await query(db.url, 'ANALYZE books');
+    });
+    afterAll(() => query(db.url, `DELETE FROM books WHERE author IN ('Crowd', 'Quiet')`));
+
+    it(`ranks the newest ${SEARCH_CAP + 1} matches when the newest books hold them`, async () => {
+      const newest = await query<{ id: string }>(
+        db.url,
+        `SELECT id FROM books WHERE author = 'Crowd' ORDER BY created_at DESC, id DESC LIMIT ${SEARCH_CAP + 1}`,
+      );
+      const ids = await served('crowded');
+      // Every title has three words: one rank for all, so the order is by id, descending.
+      expect(ids).toEqual(newest.map((row) => row.id).sort((a, b) => (a < b ? 1 : -1)));
+    });
+
+    it(`ranks the first ${SEARCH_CAP + 1} the index yields when the newest ${WALK_BUDGET} books hold none`, async () => {
+      await query(db.url, insertSql(WALK_BUDGET, `'quiet tale ' || i`, `'Quiet'`, 6_000_000));
+      await query(db.url, 'ANALYZE books');
+      const ids = await served('crowded');
+      expect(ids).toHaveLength(SEARCH_CAP + 1);
+      const [{ n }] = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM books WHERE author = 'Crowd' AND id = ANY($1::uuid[])`,
+        [ids],
+      );
+      expect(n).toBe(ids.length);
+    });
+  });
+
+  describe(`q of several words, one of which matches ${LONG_POSTINGS} rows or more`, () => {
+    beforeAll(async () => {
+      // 150 more words: the planner estimates a prefix (word:*) only from 100+ most common lexemes.
+      await query(
+        db.url,
+        insertSql(LONG_POSTINGS + 100, `'silent river w' || i % 150 || ' ' || i`, `'Common'`, 7_000_000),
+      );
+      await query(
+        db.url,
+        insertSql(LONG_POSTINGS + 100, `'harbor lake w' || i % 150 || ' ' || i`, `'Common'`, 7_100_000),
+      );
+      await query(db.url, insertSql(10, `'silent harbor ' || i`, `'Common'`, 7_200_000));
+      await query(db.url, insertSql(1, `'quill parchment ' || i`, `'Common'`, 7_300_000));
+      await query(db.url, 'ANALYZE books');
+    });
+    afterAll(() => query(db.url, `DELETE FROM books WHERE author = 'Common'`));
+
+    it('walks rather than read every trigram posting: short pages, in order, until every match', async () => {
+      const first = await get('q=silent%20harbor&limit=20&cursor=*');
+      expect(first.data.length).toBeLessThan(10);
+      expect(first.meta).toMatchObject({ totalEstimated: true, nextCursor: expect.any(String) });
+
+      const pages = await allPages('q=silent%20harbor&limit=100', 50);
+      const expected = await query<{ id: string }>(
+        db.url,
+        `SELECT id FROM books WHERE title ILIKE '%silent harbor%' OR author ILIKE '%silent harbor%' ORDER BY created_at, id`,
+      );
+      expect(expected).toHaveLength(10);
+      expect(pages.flatMap((p) => p.data.map((b) => b.id))).toEqual(expected.map((row) => row.id));
+    });
+
+    it('one rare word among common ones walks too', async () => {
+      const page = await get('q=silent%20harbor%207200003&cursor=*');
+      expect(page.data).toHaveLength(0);
+      expect(page.meta).toMatchObject({ totalEstimated: true, nextCursor: expect.any(String) });
+    });
+
+    it('a q of rare words is read whole, with an exact total', async () => {
+      const page = await get('q=quill%20parchment');
+      expect(page.meta).toEqual({ page: 1, limit: 20, total: 1 });
+      expect(page.data.map((b) => b.title)).toEqual(['quill parchment 7300000']);
     });
   });
 

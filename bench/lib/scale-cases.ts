@@ -92,6 +92,8 @@ export async function scaleCases(client: Client, rows: number): Promise<Omit<Sca
     { name: 'search 0 %', path: search(m.none) },
     { name: 'search 0.01 %', path: search(m.rare) },
     { name: 'search 4 % newest', path: search(m.newest) },
+    { name: 'search 4 % spread', path: search(m.spread) },
+    { name: 'search 4 % oldest', path: search(m.oldest) },
     { name: 'search 50 %', path: search(m.half) },
     { name: 'search two words', path: search(`silent ${m.spread}`) },
   ];

@@ -6,6 +6,8 @@ import {
   BITMAP_ONLY,
   ListStatements,
   MATCH_CAP,
+  SEARCH_CAP,
+  LONG_POSTINGS,
   SPARSE_ESTIMATE,
   type ListStatement,
   type Query,
@@ -16,16 +18,18 @@ import type { Book } from './entities/book.entity';
 
 /**
  * GET /books, with a cost bounded per request whatever the data looks like (issue 15; the
- * measurements behind each number are in bench/FINDINGS.md, "Lists at scale"):
+ * measurements behind each number are in bench/LISTS-LAB.md):
  * - no filter: the page by its (sort, id) index, and a count capped at EXACT_TOTAL_CAP;
  * - filters the planner expects to match few rows (SPARSE_ESTIMATE): all matches, up to
- *   MATCH_CAP, by a bitmap over their index, sorted; an exact total;
- * - filters expected to match many: a walk of the (sort, id) index that examines at most
+ *   MATCH_CAP, by a bitmap over their index, sorted; an exact total. Not for a `q` of several
+ *   words one of which matches LONG_POSTINGS rows: the bitmap reads all its trigrams' postings;
+ * - filters expected to match many (or such a `q`): a walk of the (sort, id) index that examines at most
  *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
  *   from the last row examined; the total is the planner's estimate;
- * - `search`: the matches of the full-text index, up to MATCH_CAP, ranked.
+ * - `search`: up to SEARCH_CAP + 1 matches, ranked: the newest, when the planner expects at least
+ *   LONG_POSTINGS and the newest WALK_BUDGET books hold that many; else the first the
+ *   full-text index yields. Past SEARCH_CAP the total is the planner's estimate.
  */
-
 export interface BooksPage {
   data: Book[];
   meta: { page?: number; limit: number; total: number; totalEstimated?: true; nextCursor?: string | null };
@@ -47,12 +51,18 @@ export class BooksListQuery {
     const statements = new ListStatements(query, cursor);
     const plain: Query = (sql, params) => this.books.query<Row[]>(sql, params);
     if (query.search !== undefined) {
-      const rows = await this.bitmapRows(statements.search());
+      const { matches } = await this.estimate(statements);
+      const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
+      if (matches >= LONG_POSTINGS) {
+        // Many matches: ranked among the newest SEARCH_CAP + 1, if the newest books hold them.
+        const rows = await run(plain, statements.search('newest'));
+        if (rows[0].total! > SEARCH_CAP) return page(statements, found(rows), estimated, true);
+      }
+      const rows = await this.bitmapRows(statements.search('index'));
       const total = rows[0].total!;
-      if (total <= MATCH_CAP) return page(statements, found(rows), total);
-      // Ranked among the first MATCH_CAP + 1 matches the index gave; the total is estimated.
-      const estimate = await this.estimate(statements);
-      return page(statements, found(rows), Math.max(MATCH_CAP + 1, Math.round(estimate)), true);
+      if (total <= SEARCH_CAP) return page(statements, found(rows), total);
+      // Ranked among the first SEARCH_CAP + 1 matches the index gave; the total is estimated.
+      return page(statements, found(rows), estimated, true);
     }
     if (!statements.filters.length) {
       const rows = await run(plain, statements.all());
@@ -60,20 +70,21 @@ export class BooksListQuery {
       if (total <= EXACT_TOTAL_CAP) return page(statements, found(rows), total);
       return page(statements, found(rows), Math.max(EXACT_TOTAL_CAP + 1, Number(rows[0].estimate)), true);
     }
-    const estimate = await this.estimate(statements);
-    if (estimate <= SPARSE_ESTIMATE) {
+    const { matches: estimate, words } = await this.estimate(statements);
+    if (estimate <= SPARSE_ESTIMATE && !words.some((word) => word >= LONG_POSTINGS)) {
       const rows = await this.bitmapRows(statements.sparse());
       if (rows[0].total! <= MATCH_CAP) return page(statements, found(rows), rows[0].total!);
     }
     // Many matches (or more than the estimate said): walk, and estimate the total.
     const rows = await run(plain, statements.walk());
+    const matched = found(rows);
     let nextCursor: string | null | undefined;
-    if (rows.length <= query.limit) {
-      const [end] = await run(plain, statements.walkEnd());
-      nextCursor = end ? cursorOf(statements, end) : null;
+    if (matched.length <= query.limit) {
+      const [{ end_id: id, end_key: key }] = rows;
+      nextCursor = id ? cursorOf(statements, { id, cursor_key: key! }) : null;
     }
-    const total = Math.max(Math.round(estimate), Math.min(rows.length, query.limit));
-    return page(statements, rows, total, true, nextCursor);
+    const total = Math.max(Math.round(estimate), Math.min(matched.length, query.limit));
+    return page(statements, matched, total, true, nextCursor);
   }
 
   /** A sparse or search statement, under BITMAP_ONLY: the plan is not left to the estimates. */
@@ -84,11 +95,31 @@ export class BooksListQuery {
     });
   }
 
-  private async estimate(statements: ListStatements): Promise<number> {
+  /**
+   * The planner's estimates: the matches, and per word of a `q` of several words (qWords) that
+   * word's, or 0 where it says no more than for a word it does not know (none without such words).
+   * Should the planner not answer with one branch per statement (a parallel plan), the words count
+   * as common: the walk is the plan whose cost is bounded.
+   */
+  private async estimate(statements: ListStatements): Promise<{ matches: number; words: number[] }> {
     const { sql, params } = statements.estimate();
-    const [plan] = await this.books.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(sql, params);
-    return plan['QUERY PLAN'][0].Plan['Plan Rows'];
+    const [explained] = await this.books.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(sql, params);
+    const plan = explained['QUERY PLAN'][0].Plan;
+    const words = statements.qWords.length;
+    if (!words) return { matches: plan['Plan Rows'], words: [] };
+    if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== words + 2) {
+      return { matches: plan['Plan Rows'], words: [Infinity] };
+    }
+    const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
+    const unknown = each.pop()!;
+    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)) };
   }
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Plan Rows': number;
+  Plans?: PlanNode[];
 }
 
 /** The page's rows: the LEFT JOIN gives one row of nulls when there are none. */

@@ -1,6 +1,11 @@
 import { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
-import { type BookSortField, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
+import {
+  type BookSortField,
+  LIST_WALK_BUDGET,
+  type ListBooksQueryDto,
+  SEARCH_RANKED,
+} from './dto/list-books-query.dto';
 import type { Book } from './entities/book.entity';
 
 /**
@@ -8,8 +13,19 @@ import type { Book } from './entities/book.entity';
  * bounds each plan keeps to.
  */
 export const SPARSE_ESTIMATE = 1_000;
-export const MATCH_CAP = SEARCH_RANKED - 1;
-export const WALK_BUDGET = 2_000;
+export const MATCH_CAP = 2_000;
+export const WALK_BUDGET = LIST_WALK_BUDGET;
+/** A `search` ranks at most this many matches plus one (SEARCH_RANKED); more make the total estimated. */
+export const SEARCH_CAP = SEARCH_RANKED - 1;
+/**
+ * An index entry the planner expects in this many rows has a posting list that costs more to read
+ * than a walk of WALK_BUDGET rows (a GIN bitmap reads it whole: 4 ms for 40,000 postings at a
+ * million rows, 40 ms for 500,000; bench/LISTS-LAB.md). So a `search` expected to match this many
+ * first looks for SEARCH_RANKED matches among the newest WALK_BUDGET books, and a `q` of several
+ * words one of which matches this many (and more than an unknown word would) walks (a trigram bitmap reads the postings of every trigram
+ * of every word, however rare the phrase: 20 ms for `Silent Harbor Needle`, which matches none).
+ */
+export const LONG_POSTINGS = 5_000;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -38,6 +54,8 @@ const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: str
 export const BITMAP_ONLY = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`;
 
 export type ListPlan = 'all' | 'sparse' | 'walk' | 'search';
+/** Where a search's candidates come from: the newest books, or the full-text index (all matches). */
+export type SearchSource = 'newest' | 'index';
 
 export interface ListStatement {
   plan: ListPlan;
@@ -45,7 +63,13 @@ export interface ListStatement {
   params: unknown[];
 }
 
-export type Row = Book & { total?: number; estimate?: string | null; cursor_key: string | number };
+export type Row = Book & {
+  total?: number;
+  estimate?: string | null;
+  cursor_key: string | number;
+  end_id?: string | null;
+  end_key?: string | number | null;
+};
 export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
 /** The statements, built apart from running them so a test can EXPLAIN exactly what runs. */
@@ -102,13 +126,38 @@ export class ListStatements {
     return `ORDER BY ${this.sort.column} ${this.direction}, book.id ${this.direction}`;
   }
 
-  /** The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read. */
+  /**
+   * The planner's estimate of the matches (with `search`'s too): a catalogue lookup, no rows read.
+   * For a `q` of several words, one more branch per word (qWords): the books with a word that
+   * starts so, by the full-text statistics (an ILIKE estimate per word would cost ~0.5 ms of
+   * planning each; OFFSET 0 keeps the planner from costing index paths it will not use). With
+   * fewer than 100 most common lexemes (a small table) the planner says 2 % for any prefix. A last
+   * branch estimates a prefix no title has ('-': the parser never makes a lexeme of punctuation alone):
+   * what the planner says for a word its statistics do not know (0.5 % of the rows at most).
+   */
   estimate(): ListStatement {
     const { params, bind } = this.fork();
     const filters = [...this.filters];
     if (this.query.search !== undefined) filters.push(`book.search_vector @@ ${this.tsquery(bind)}`);
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) SELECT 1 FROM books book ${where}`, params };
+    const branches = [`SELECT 1 FROM books book ${where}`];
+    const lexemes = this.qWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`);
+    if (lexemes.length) lexemes.push(`$$'-':*$$::tsquery`);
+    for (const tsquery of lexemes) {
+      branches.push(
+        `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${tsquery}`,
+      );
+    }
+    return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) ${branches.join(' UNION ALL ')}`, params };
+  }
+
+  /**
+   * The words of `q` that have trigrams of their own (3+ letters or digits), when there are two or
+   * more. Only letters and digits: each is safe in to_tsquery syntax.
+   */
+  get qWords(): string[] {
+    const words = this.query.q?.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+    return words.length > 1 ? words : [];
   }
 
   private tsquery(bind: (value: unknown, cast?: string) => string): string {
@@ -140,35 +189,49 @@ export class ListStatements {
     return { plan: 'sparse', sql: matches + sql, params };
   }
 
-  /** The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. */
+  /**
+   * The next WALK_BUDGET rows in sort order, filtered: stops as soon as the page is full. When it
+   * is not, each row also says where the walk stopped (end_id, end_key: the last row examined,
+   * where the next walk starts; null when the table ended first), read by an index-only probe
+   * that a one-time filter skips for a full page.
+   */
   walk(): ListStatement {
     const { params, bind } = this.fork();
-    const sql = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
+    const page = `SELECT ${BOOK_COLUMNS}, ${this.sort.key} AS cursor_key FROM (
         SELECT ${RAW_COLUMNS} FROM books book WHERE ${this.after(bind)} ${this.orderBy} LIMIT ${WALK_BUDGET}
       ) book ${this.where} ${this.orderBy}
       LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}`;
+    const end = `SELECT book.id AS end_id, ${this.sort.key} AS end_key FROM (
+        SELECT book.id, ${this.sort.column} FROM books book
+        WHERE ${this.after(bind)} AND (SELECT count(*) FROM p) <= ${bind(this.query.limit)}
+        ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1
+      ) book`;
+    const sql = `WITH p AS MATERIALIZED (${page}), e AS MATERIALIZED (${end})
+      SELECT p.*, e.* FROM (SELECT) one LEFT JOIN e ON true LEFT JOIN p ON true`;
     return { plan: 'walk', sql, params };
   }
 
-  /** The last row a walk examined, where the next walk starts; none when the table ended first. */
-  walkEnd(): ListStatement {
-    const { params, bind } = this.fork(false);
-    const sql = `SELECT book.id, ${this.sort.key} AS cursor_key FROM books book
-      WHERE ${this.after(bind)} ${this.orderBy} OFFSET ${WALK_BUDGET - 1} LIMIT 1`;
-    return { plan: 'walk', sql, params };
-  }
-
-  /** Matches of the full-text index (up to MATCH_CAP + 1, by bitmap), ranked, paged by (rank, id). */
-  search(): ListStatement {
+  /**
+   * Up to SEARCH_CAP + 1 matches, ranked, paged by (rank, id). From `index`: the first the
+   * full-text index yields (by bitmap: run under BITMAP_ONLY). From `newest`: the newest among the
+   * newest WALK_BUDGET books (a walk of the createdAt index), fewer when they are not there.
+   */
+  search(source: SearchSource): ListStatement {
     const { params, bind } = this.fork();
     const tsquery = this.tsquery(bind);
-    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters];
+    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters].join(' AND ');
+    const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
+    const newest = 'ORDER BY book.created_at DESC, book.id DESC';
+    const candidates =
+      source === 'index'
+        ? `SELECT ${RAW_COLUMNS}, ${rank} FROM books book WHERE ${filters} LIMIT ${SEARCH_CAP + 1}`
+        : `SELECT ${RAW_COLUMNS}, ${rank} FROM (
+            SELECT ${RAW_COLUMNS}, book.search_vector FROM books book ${newest} LIMIT ${WALK_BUDGET}
+          ) book WHERE ${filters} ${newest} LIMIT ${SEARCH_CAP + 1}`;
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
       : 'true';
-    const sql = `WITH m AS MATERIALIZED (
-        SELECT ${RAW_COLUMNS}, ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank FROM books book
-        WHERE ${filters.join(' AND ')} LIMIT ${MATCH_CAP + 1})
+    const sql = `WITH m AS MATERIALIZED (${candidates})
       SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
         SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC

@@ -8,8 +8,10 @@ import { IsWithinOffsetCap, MAX_OFFSET_ROWS } from './offset-cap';
 export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
 export const MAX_PAGE_SIZE = 100;
-/** The matches a `search` ranks at most (MATCH_CAP of the list query, plus one). */
-export const SEARCH_RANKED = 2_001;
+/** The matches a `search` ranks at most (SEARCH_CAP of the list query, plus one). */
+export const SEARCH_RANKED = 501;
+/** The rows a walk of an index examines at most per request (WALK_BUDGET of the list query). */
+export const LIST_WALK_BUDGET = 2_000;
 /**
  * Trigrams index runs of 3 letters or digits; a shorter `q` would read the whole table. Letters
  * are spelled as ranges (Latin, Greek to Ethiopic and more, kana, CJK, Hangul) so that the
@@ -52,8 +54,9 @@ export class ListBooksQueryDto {
     description:
       'Case-insensitive substring of the title or the author, e.g. `pragmatic`. It must hold at least ' +
       '3 letters or digits in a row (the trigram index cannot serve shorter terms): for whole words, ' +
-      'short ones included, use `search`. When very many books match, a page may come back short with ' +
-      '`meta.nextCursor`: follow it for the rest (see `meta`).',
+      'short ones included, use `search`. When very many books match, or the term has several words one of ' +
+      'which matches very many, a page may come back short with `meta.nextCursor`: follow it for the ' +
+      'rest (see `meta`).',
     minLength: 3,
     maxLength: 200,
     pattern: Q_PATTERN.source,
@@ -72,8 +75,10 @@ export class ListBooksQueryDto {
       'stemming (text-search configuration `simple`: names and titles in many languages would be ' +
       'mangled by a language stemmer and its stop words). Results are ordered by relevance (title ' +
       'words weigh more than author words), ties by id, both descending; `sort` and `order` do not ' +
-      `apply. Relevance is ranked among the first ${SEARCH_RANKED} matches: past that, ` +
-      '`meta.totalEstimated` is true. Combines with the other filters and with `cursor`.',
+      `apply. At most ${SEARCH_RANKED} matches are ranked and served: when more books match, ` +
+      '`meta.totalEstimated` is true and they are the newest matches (when found among the ' +
+      `newest ${LIST_WALK_BUDGET.toLocaleString('en-US')} books) or else the first the index yields. Combines with the other ` +
+      'filters and with `cursor`.',
     minLength: 1,
     maxLength: 200,
     pattern: SEARCH_PATTERN.source,

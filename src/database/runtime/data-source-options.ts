@@ -6,6 +6,7 @@ import { probeTargetOf, watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
 import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';
 import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
+import { BookSearchStatistics1796100000000 } from '../migrations/1796100000000-BookSearchStatistics';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   InitialSchema1764100000000,
   TrigramSearchIndexes1795636407651,
   BookSearchVector1796000000000,
+  BookSearchStatistics1796100000000,
 ];
 
 /**
