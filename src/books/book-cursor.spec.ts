@@ -11,6 +11,13 @@ describe('book cursor', () => {
     { sort: 'publishedYear', order: 'desc', key: -500, id: ID },
     { sort: 'relevance', order: 'desc', key: '0.06079271', id: ID },
     { sort: 'relevance', order: 'desc', key: '1e-20', id: ID },
+    {
+      sort: 'relevance',
+      order: 'desc',
+      key: '0.5',
+      id: ID,
+      sample: { blocks: 26266, asOf: '2026-11-25T12:00:00.123456Z' },
+    },
   ];
 
   it.each(cursors)('round-trips %j through an opaque url-safe string', (cursor) => {
@@ -37,6 +44,10 @@ describe('book cursor', () => {
     ['a relevance cursor in ascending order', encode(['relevance', 'asc', '0.5', ID])],
     ['a relevance key that is not a number', encode(['relevance', 'desc', '0.5; select', ID])],
     ['a relevance key given as a JSON number', encode(['relevance', 'desc', 0.5, ID])],
+    ['a sample that is not a page count', encode(['relevance', 'desc', '0.5', ID, -1, '2026-11-25T12:00:00.000000Z'])],
+    ['a sample without its time', encode(['relevance', 'desc', '0.5', ID, 10])],
+    ['a sample time that is not one', encode(['relevance', 'desc', '0.5', ID, 10, 'now'])],
+    ['a sample on a sort cursor', encode(['title', 'asc', 'x', ID, 10, '2026-11-25T12:00:00.000000Z'])],
     ['a text key longer than any title', encode(['title', 'asc', 'x'.repeat(301), ID])],
   ])('refuses %s', (_name, text) => {
     expect(decodeCursor(text)).toBeUndefined();

@@ -13,6 +13,11 @@ export interface BookCursor {
   /** The sort column's value: text, an integer year, an ISO timestamp with microseconds, or a rank (real, as text). */
   key: string | number;
   id: string;
+  /**
+   * A search ranked from a sample (books-list.statements.ts): the table's size in pages and the time
+   * of its first page, so that later pages rank the same books.
+   */
+  sample?: { blocks: number; asOf: string };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,7 +43,9 @@ function isRealTimestamp(text: string): boolean {
 
 /** Opaque to clients: base64url of a small JSON array. */
 export function encodeCursor(cursor: BookCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.order, cursor.key, cursor.id])).toString('base64url');
+  const fields = [cursor.sort, cursor.order, cursor.key, cursor.id];
+  if (cursor.sample) fields.push(cursor.sample.blocks, cursor.sample.asOf);
+  return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
 /** The cursor, or undefined when the text is not one this service issued (a 400 for the caller). */
@@ -49,13 +56,17 @@ export function decodeCursor(text: string): BookCursor | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(value) || value.length !== 4) return undefined;
-  const [sort, order, key, id] = value as unknown[];
+  if (!Array.isArray(value) || (value.length !== 4 && value.length !== 6)) return undefined;
+  const [sort, order, key, id, blocks, asOf] = value as unknown[];
   if (typeof id !== 'string' || !UUID.test(id)) return undefined;
   if (sort === RELEVANCE) {
     if (order !== 'desc' || typeof key !== 'string' || !REAL.test(key) || key.length > 40) return undefined;
-    return { sort: RELEVANCE, order, key, id };
+    if (value.length === 4) return { sort: RELEVANCE, order, key, id };
+    if (!Number.isSafeInteger(blocks) || (blocks as number) < 0 || (blocks as number) > INT4_MAX) return undefined;
+    if (typeof asOf !== 'string' || !isRealTimestamp(asOf)) return undefined;
+    return { sort: RELEVANCE, order, key, id, sample: { blocks: blocks as number, asOf } };
   }
+  if (value.length !== 4) return undefined;
   if (!(BOOK_SORT_FIELDS as readonly unknown[]).includes(sort)) return undefined;
   if (order !== 'asc' && order !== 'desc') return undefined;
   const field = sort as BookSortField;

@@ -26,9 +26,10 @@ import type { Book } from './entities/book.entity';
  * - filters expected to match many (or such a `q`): a walk of the (sort, id) index that examines at most
  *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
  *   from the last row examined; the total is the planner's estimate;
- * - `search`: up to SEARCH_CAP + 1 matches, ranked: the newest, when the planner expects at least
- *   LONG_POSTINGS and the newest WALK_BUDGET books hold that many; else the first the
- *   full-text index yields. Past SEARCH_CAP the total is the planner's estimate.
+ * - `search`: up to SEARCH_CAP + 1 matches, ranked: the first found in a sample of the table
+ *   (SAMPLE_SLICES stretches of its pages), when the planner expects at least LONG_POSTINGS and
+ *   the sample holds that many; else the first the full-text index yields. Past SEARCH_CAP the
+ *   total is the planner's estimate.
  */
 export interface BooksPage {
   data: Book[];
@@ -54,8 +55,8 @@ export class BooksListQuery {
       const { matches } = await this.estimate(statements);
       const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
       if (matches >= LONG_POSTINGS) {
-        // Many matches: ranked among the newest SEARCH_CAP + 1, if the newest books hold them.
-        const rows = await run(plain, statements.search('newest'));
+        // Many matches: ranked among the first SEARCH_CAP + 1 of a sample of the table, if it holds them.
+        const rows = await run(plain, statements.search('sample', matches));
         if (rows[0].total! > SEARCH_CAP) return page(statements, found(rows), estimated, true);
       }
       const rows = await this.bitmapRows(statements.search('index'));
@@ -131,11 +132,18 @@ function run(query: Query, statement: ListStatement): Promise<Row[]> {
   return query(statement.sql, statement.params);
 }
 
-function cursorOf(statements: ListStatements, row: { id: string; cursor_key: string | number }): string {
+function cursorOf(
+  statements: ListStatements,
+  row: { id: string; cursor_key: string | number; blocks?: number | null; as_of?: string | null },
+): string {
   const { query } = statements;
-  return query.search === undefined
-    ? encodeCursor({ sort: query.sort, order: query.order, key: row.cursor_key, id: row.id })
-    : encodeCursor({ sort: RELEVANCE, order: 'desc', key: row.cursor_key, id: row.id });
+  if (query.search === undefined) {
+    return encodeCursor({ sort: query.sort, order: query.order, key: row.cursor_key, id: row.id });
+  }
+  const cursor: BookCursor = { sort: RELEVANCE, order: 'desc', key: row.cursor_key, id: row.id };
+  // A page ranked from the sample: the next one samples the same pages.
+  if (row.blocks !== null && row.blocks !== undefined) cursor.sample = { blocks: row.blocks, asOf: row.as_of! };
+  return encodeCursor(cursor);
 }
 
 /**

@@ -21,11 +21,22 @@ export const SEARCH_CAP = SEARCH_RANKED - 1;
  * An index entry the planner expects in this many rows has a posting list that costs more to read
  * than a walk of WALK_BUDGET rows (a GIN bitmap reads it whole: 4 ms for 40,000 postings at a
  * million rows, 40 ms for 500,000; bench/LISTS-LAB.md). So a `search` expected to match this many
- * first looks for SEARCH_RANKED matches among the newest WALK_BUDGET books, and a `q` of several
+ * first looks for SEARCH_RANKED matches in a sample of the table (SAMPLE_SLICES), and a `q` of several
  * words one of which matches this many (and more than an unknown word would) walks (a trigram bitmap reads the postings of every trigram
  * of every word, however rare the phrase: 20 ms for `Silent Harbor Needle`, which matches none).
  */
 export const LONG_POSTINGS = 5_000;
+/**
+ * A common word's sample: SAMPLE_SLICES stretches of SAMPLE_PAGES heap pages, spread evenly over the
+ * table from its first page to its last, read from both ends inwards (newest first) by Tid Range Scans: 400 pages at most,
+ * ~15,000 books at the bench's row size, 3-4 ms at a million rows (200 stretches of 2 pages: +1 ms).
+ * A word in 4 % of the books fills SEARCH_RANKED from the sample when its books are spread out, the
+ * newest or the oldest (a run of them elsewhere holds one or two stretches); the bitmap it spares
+ * reads the word's whole posting list and, for a spread word, a heap page per match
+ * (bench/LISTS-LAB.md section 9). A word the planner expects in too few books to fill it skips it.
+ */
+export const SAMPLE_SLICES = 50;
+export const SAMPLE_PAGES = 8;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -54,8 +65,8 @@ const SORT_KEYS: Record<BookSortField, { column: string; key: string; param: str
 export const BITMAP_ONLY = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`;
 
 export type ListPlan = 'all' | 'sparse' | 'walk' | 'search';
-/** Where a search's candidates come from: the newest books, or the full-text index (all matches). */
-export type SearchSource = 'newest' | 'index';
+/** Where a search's candidates come from: a sample of the table, or the full-text index (all matches). */
+export type SearchSource = 'sample' | 'index';
 
 export interface ListStatement {
   plan: ListPlan;
@@ -69,6 +80,8 @@ export type Row = Book & {
   cursor_key: string | number;
   end_id?: string | null;
   end_key?: string | number | null;
+  blocks?: number | null;
+  as_of?: string | null;
 };
 export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
@@ -213,27 +226,45 @@ export class ListStatements {
 
   /**
    * Up to SEARCH_CAP + 1 matches, ranked, paged by (rank, id). From `index`: the first the
-   * full-text index yields (by bitmap: run under BITMAP_ONLY). From `newest`: the newest among the
-   * newest WALK_BUDGET books (a walk of the createdAt index), fewer when they are not there.
+   * full-text index yields (by bitmap: run under BITMAP_ONLY). From `sample`: the first found in
+   * SAMPLE_SLICES stretches of the heap, from both ends inwards, fewer when they are not there, and none when
+   * the `expected` matches (the planner's) are too few for it to hold SEARCH_RANKED. The stretches
+   * follow the table's size in pages (`blocks`), and books created after the first page (`as_of`) are
+   * left out; a later page's cursor brings both back, so every page ranks the same candidates.
    */
-  search(source: SearchSource): ListStatement {
+  search(source: SearchSource, expected?: number): ListStatement {
     const { params, bind } = this.fork();
     const tsquery = this.tsquery(bind);
     const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters].join(' AND ');
     const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
-    const newest = 'ORDER BY book.created_at DESC, book.id DESC';
-    const candidates =
-      source === 'index'
-        ? `SELECT ${RAW_COLUMNS}, ${rank} FROM books book WHERE ${filters} LIMIT ${SEARCH_CAP + 1}`
-        : `SELECT ${RAW_COLUMNS}, ${rank} FROM (
-            SELECT ${RAW_COLUMNS}, book.search_vector FROM books book ${newest} LIMIT ${WALK_BUDGET}
-          ) book WHERE ${filters} ${newest} LIMIT ${SEARCH_CAP + 1}`;
+    let candidates = `SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks, NULL::text AS as_of FROM books book WHERE ${filters} LIMIT ${SEARCH_CAP + 1}`;
+    if (source === 'sample') {
+      // The table's pages (the cursor's, on a later page), when the sample is expected to fill SEARCH_RANKED.
+      const { sample } = this.cursor ?? {};
+      const blocks = `coalesce(${bind(sample?.blocks ?? null, '::int')}, (pg_relation_size('books') / current_setting('block_size')::int)::int)`;
+      const asOf = `coalesce(${bind(sample?.asOf ?? null, '::timestamptz')}, now())`;
+      const fills = `${bind(expected ?? 0, '::float8')} * ${SAMPLE_SLICES * SAMPLE_PAGES} >= ${SEARCH_CAP + 1} * blocks`;
+      const start = (n: string) => `${n} * greatest(t.blocks - ${SAMPLE_PAGES}, 0) / ${SAMPLE_SLICES - 1}`;
+      // ts_match_vq is @@ as a function: no index serves it, so each stretch is read by its Tid Range Scan.
+      const sampled = [`book.created_at <= t.as_of`, `ts_match_vq(book.search_vector, ${tsquery})`, ...this.filters];
+      const end = `CASE WHEN s.n = ${SAMPLE_SLICES - 1} THEN t.blocks ELSE least(${start('s.n')} + ${SAMPLE_PAGES}, ${start('(s.n + 1)')}) END`;
+      candidates = `SELECT ${RAW_COLUMNS}, ${rank}, t.blocks::int,
+            to_char(t.as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS as_of FROM (
+            SELECT blocks, as_of FROM (SELECT ${blocks}::bigint AS blocks, ${asOf} AS as_of OFFSET 0) size WHERE ${fills}
+          ) t CROSS JOIN generate_series(0, ${SAMPLE_SLICES - 1}) AS k(i)
+          CROSS JOIN LATERAL (SELECT CASE WHEN k.i % 2 = 0 THEN ${SAMPLE_SLICES - 1} - k.i / 2 ELSE k.i / 2 END AS n) s
+          CROSS JOIN LATERAL (
+            SELECT ${RAW_COLUMNS}, book.search_vector FROM books book
+            WHERE book.ctid >= format('(%s,0)', ${start('s.n')})::tid AND book.ctid < format('(%s,0)', ${end})::tid
+              AND ${sampled.join(' AND ')} LIMIT ${SEARCH_CAP + 1}
+          ) book LIMIT ${SEARCH_CAP + 1}`;
+    }
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
       : 'true';
     const sql = `WITH m AS MATERIALIZED (${candidates})
       SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
-        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key FROM m book
+        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC
         LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
       ) b ON true`;

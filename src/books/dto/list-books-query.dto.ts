@@ -76,9 +76,10 @@ export class ListBooksQueryDto {
       'mangled by a language stemmer and its stop words). Results are ordered by relevance (title ' +
       'words weigh more than author words), ties by id, both descending; `sort` and `order` do not ' +
       `apply. At most ${SEARCH_RANKED} matches are ranked and served: when more books match, ` +
-      '`meta.totalEstimated` is true and they are the newest matches (when found among the ' +
-      `newest ${LIST_WALK_BUDGET.toLocaleString('en-US')} books) or else the first the index yields. Combines with the other ` +
-      'filters and with `cursor`.',
+      '`meta.totalEstimated` is true and they are the first matches found in a sample of the table ' +
+      '(stretches of it spread evenly from the oldest books to the newest; the pages of a `cursor` ' +
+      'keep the sample of the first page and leave out books created since), or, when the sample ' +
+      'holds too few, the first the index yields. Combines with the other filters and with `cursor`.',
     minLength: 1,
     maxLength: 200,
     pattern: SEARCH_PATTERN.source,
