@@ -8,8 +8,13 @@ import { IsWithinOffsetCap, MAX_OFFSET_ROWS } from './offset-cap';
 export const BOOK_SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export type BookSortField = (typeof BOOK_SORT_FIELDS)[number];
 export const MAX_PAGE_SIZE = 100;
-/** The matches a `search` ranks at most (SEARCH_CAP of the list query, plus one). */
-export const SEARCH_RANKED = 501;
+/**
+ * The matches a `search` ranks at most (SEARCH_CAP of the list query, plus one): two and a half
+ * pages of the largest size. Reading and ranking them is most of a common word's cost (a heap page
+ * per match when they are spread out), so the cap is what keeps such a search within 3x of page 1
+ * at a million rows: 501 measured 2.6-3.2x, 251 halves that work (bench/LISTS-LAB.md section 10).
+ */
+export const SEARCH_RANKED = 251;
 /** The rows a walk of an index examines at most per request (WALK_BUDGET of the list query). */
 export const LIST_WALK_BUDGET = 2_000;
 /**
