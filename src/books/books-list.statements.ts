@@ -1,11 +1,6 @@
 import { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from './book-sql';
-import {
-  type BookSortField,
-  LIST_WALK_BUDGET,
-  type ListBooksQueryDto,
-  SEARCH_RANKED,
-} from './dto/list-books-query.dto';
+import { type BookSortField, type ListBooksQueryDto, SEARCH_RANKED } from './dto/list-books-query.dto';
 import type { Book } from './entities/book.entity';
 
 /**
@@ -14,7 +9,7 @@ import type { Book } from './entities/book.entity';
  */
 export const SPARSE_ESTIMATE = 1_000;
 export const MATCH_CAP = 2_000;
-export const WALK_BUDGET = LIST_WALK_BUDGET;
+export const WALK_BUDGET = 2_000;
 /** A `search` ranks at most this many matches plus one (SEARCH_RANKED); more make the total estimated. */
 export const SEARCH_CAP = SEARCH_RANKED - 1;
 /**

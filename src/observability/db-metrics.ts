@@ -17,11 +17,7 @@ function poolOf(dataSource: DataSource): PoolLike | undefined {
   return (dataSource.driver as unknown as { master?: PoolLike }).master;
 }
 
-/**
- * SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds. Read
- * without a regular expression, and upper-cased once per distinct spelling.
- */
-const operationNames = new Map<string, string>();
+/** SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds (no regular expression). */
 function operationName(query: unknown): string {
   const text = typeof query === 'string' ? query : (query as { text?: unknown } | undefined)?.text;
   if (typeof text !== 'string') return 'OTHER';
@@ -29,14 +25,7 @@ function operationName(query: unknown): string {
   while (start < text.length && text.charCodeAt(start) <= 32) start++;
   let end = start;
   while (end < text.length && isLetter(text.charCodeAt(end))) end++;
-  if (end === start) return 'OTHER';
-  const word = text.slice(start, end);
-  let name = operationNames.get(word);
-  if (name === undefined) {
-    name = word.toUpperCase();
-    if (operationNames.size < 100) operationNames.set(word, name);
-  }
-  return name;
+  return end === start ? 'OTHER' : text.slice(start, end).toUpperCase();
 }
 
 const isLetter = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);

@@ -15,8 +15,6 @@ export const MAX_PAGE_SIZE = 100;
  * at a million rows: 501 measured 2.6-3.2x, 251 halves that work (bench/LISTS-LAB.md section 10).
  */
 export const SEARCH_RANKED = 251;
-/** The rows a walk of an index examines at most per request (WALK_BUDGET of the list query). */
-export const LIST_WALK_BUDGET = 2_000;
 /**
  * Trigrams index runs of 3 letters or digits; a shorter `q` would read the whole table. Letters
  * are spelled as ranges (Latin, Greek to Ethiopic and more, kana, CJK, Hangul) so that the
