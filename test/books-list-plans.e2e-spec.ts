@@ -20,7 +20,10 @@ function statements(query: Partial<ListBooksQueryDto>): ListStatements {
  * The plans the list query relies on (books-list.query.ts), on a small migrated table. A walk
  * is a plain statement: the planner takes the (sort, id) index for ORDER BY ... LIMIT on any
  * table much larger than the budget; on this small one a sequential scan would be cheaper, so
- * the check turns it off. Sparse and search plans run under BITMAP_ONLY, exactly as served.
+ * the check turns it off. So it does for sparse and search statements, served without settings
+ * (but a search whose sample missed, served under BITMAP_ONLY): their matches are planned for all
+ * rows (capped() in books-list.statements.ts), and for the few matches they are served for at a
+ * million rows any index is cheaper than a table scan; the bench's scale step measures them there.
  */
 describe('GET /books: the plan of each list statement (real PostgreSQL, migrated schema)', () => {
   let db: TestDatabase;
@@ -76,14 +79,17 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
     ['author', { author: 'author 7' }, ['books_author_id_idx']],
     ['isbn', { isbn: '9780000000042' }, ['books_isbn_key']],
     ['publishedFrom and publishedTo', { publishedFrom: 1990, publishedTo: 1991 }, ['books_published_year_id_idx']],
-  ])('few matches by %s: a bitmap over its index, never a table scan', async (_name, query, indexes) => {
-    const plan = await explain(statements(query).sparse(), BITMAP_ONLY);
-    for (const index of indexes) expect(plan).toContain(`Bitmap Index Scan on ${index}`);
+  ])('few matches by %s: its index (scan or bitmap), never a table scan', async (_name, query, indexes) => {
+    const plan = await explain(statements(query).sparse(), 'SET LOCAL enable_seqscan = off');
+    for (const index of indexes) expect(plan).toMatch(new RegExp(`Index Scan (on|using) ${index}`));
     expect(plan).not.toContain('Seq Scan');
   });
 
-  it('search: a bitmap over the full-text index, never a table scan', async () => {
-    const plan = await explain(statements({ search: 'title 12' }).search('index'), BITMAP_ONLY);
+  it.each([
+    ['few matches', 'SET LOCAL enable_seqscan = off'],
+    ['a search whose sample missed, under BITMAP_ONLY', BITMAP_ONLY],
+  ])('search, %s: a bitmap over the full-text index, never a table scan', async (_name, settings) => {
+    const plan = await explain(statements({ search: 'title 12' }).search('index'), settings);
     expect(plan).toContain('Bitmap Index Scan on books_search_vector_idx');
     expect(plan).not.toContain('Seq Scan');
   });

@@ -21,7 +21,7 @@ import type { Book } from './entities/book.entity';
  * measurements behind each number are in bench/LISTS-LAB.md):
  * - no filter: the page by its (sort, id) index, and a count capped at EXACT_TOTAL_CAP;
  * - filters the planner expects to match few rows (SPARSE_ESTIMATE): all matches, up to
- *   MATCH_CAP, by a bitmap over their index, sorted; an exact total. Not for a `q` of several
+ *   MATCH_CAP, by their index (capped() in books-list.statements.ts), sorted; an exact total. Not for a `q` of several
  *   words one of which matches LONG_POSTINGS rows: the bitmap reads all its trigrams' postings;
  * - filters expected to match many (or such a `q`): a walk of the (sort, id) index that examines at most
  *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
@@ -39,8 +39,9 @@ export interface BooksPage {
 /** Runs GET /books: picks the plan for the request's shape (see the top of this file). */
 export class BooksListQuery {
   /**
-   * `books` runs plain reads: the read router, which may send them to a replica. The bitmap plans
-   * need planner settings inside a transaction, so they run on the primary (transactions stay there).
+   * `books` runs plain reads: the read router, which may send them to a replica. A search whose
+   * sample missed needs planner settings inside a transaction, so it runs on the primary
+   * (transactions stay there).
    */
   constructor(
     private readonly books: Pick<Repository<Book>, 'query'>,
@@ -59,7 +60,10 @@ export class BooksListQuery {
         const rows = await run(plain, statements.search('sample', matches));
         if (rows[0].total! > SEARCH_CAP) return page(statements, found(rows), estimated, true);
       }
-      const rows = await this.bitmapRows(statements.search('index'));
+      // Expected to match few: no plan reads fewer rows than the index's (capped()). Else the sample did
+      // not hold the matches: they sit together, maybe at the far end of a table scan, so only the index may serve.
+      const statement = statements.search('index');
+      const rows = await (matches < LONG_POSTINGS ? run(plain, statement) : this.bitmapRows(statement));
       const total = rows[0].total!;
       if (total <= SEARCH_CAP) return page(statements, found(rows), total);
       // Ranked among the first SEARCH_CAP + 1 matches the index gave; the total is estimated.
@@ -73,7 +77,7 @@ export class BooksListQuery {
     }
     const { matches: estimate, words } = await this.estimate(statements);
     if (estimate <= SPARSE_ESTIMATE && !words.some((word) => word >= LONG_POSTINGS)) {
-      const rows = await this.bitmapRows(statements.sparse());
+      const rows = await run(plain, statements.sparse());
       if (rows[0].total! <= MATCH_CAP) return page(statements, found(rows), rows[0].total!);
     }
     // Many matches (or more than the estimate said): walk, and estimate the total.
@@ -88,7 +92,7 @@ export class BooksListQuery {
     return page(statements, matched, total, true, nextCursor);
   }
 
-  /** A sparse or search statement, under BITMAP_ONLY: the plan is not left to the estimates. */
+  /** A search statement under BITMAP_ONLY: the plan is not left to the estimates. */
   private bitmapRows(statement: ListStatement): Promise<Row[]> {
     return this.transactions.run(async (manager: EntityManager) => {
       await manager.query(BITMAP_ONLY);

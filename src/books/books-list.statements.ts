@@ -190,10 +190,10 @@ export class ListStatements {
     return { plan: 'all', ...this.sortedPage(counted, 'books') };
   }
 
-  /** Every match (up to MATCH_CAP + 1, read through a bitmap), counted, sorted, paged. */
+  /** Every match (up to MATCH_CAP + 1, read through a bitmap: capped()), counted, sorted, paged. */
   sparse(): ListStatement {
     const { sql, params } = this.sortedPage('SELECT count(*)::int AS total FROM m', 'm');
-    const matches = `WITH m AS MATERIALIZED (SELECT ${RAW_COLUMNS} FROM books book ${this.where} LIMIT ${MATCH_CAP + 1}) `;
+    const matches = `WITH ${capped(`SELECT ${RAW_COLUMNS} FROM books book ${this.where}`, MATCH_CAP + 1)} `;
     return { plan: 'sparse', sql: matches + sql, params };
   }
 
@@ -232,7 +232,7 @@ export class ListStatements {
     const tsquery = this.tsquery(bind);
     const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters].join(' AND ');
     const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
-    let candidates = `SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks, NULL::text AS as_of FROM books book WHERE ${filters} LIMIT ${SEARCH_CAP + 1}`;
+    let candidates = `SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks, NULL::text AS as_of FROM books book WHERE ${filters}`;
     if (source === 'sample') {
       // The table's pages (the cursor's, on a later page), when the sample is expected to fill SEARCH_RANKED.
       const { sample } = this.cursor ?? {};
@@ -252,12 +252,12 @@ export class ListStatements {
             SELECT ${RAW_COLUMNS}, book.search_vector FROM books book
             WHERE book.ctid >= format('(%s,0)', ${start('s.n')})::tid AND book.ctid < format('(%s,0)', ${end})::tid
               AND ${sampled.join(' AND ')} LIMIT ${SEARCH_CAP + 1}
-          ) book LIMIT ${SEARCH_CAP + 1}`;
+          ) book`;
     }
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
       : 'true';
-    const sql = `WITH m AS MATERIALIZED (${candidates})
+    const sql = `WITH ${capped(candidates, SEARCH_CAP + 1)}
       SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
         SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC
@@ -265,6 +265,18 @@ export class ListStatements {
       ) b ON true`;
     return { plan: 'search', sql, params };
   }
+}
+
+/**
+ * `m`: the first `cap` rows of `matches`, which is planned apart, for all its rows (a
+ * materialized CTE is), and read only as far as `m` needs. So the planner cannot trade an index
+ * for a table scan that the LIMIT makes look cheap (it would read the whole table when the matches
+ * sit at its far end): for the matches it expects (SPARSE_ESTIMATE, LONG_POSTINGS at most, by the
+ * same estimate) an index is cheaper than reading every row, and no planner settings (nor the
+ * transaction they would need) are called for.
+ */
+function capped(matches: string, cap: number): string {
+  return `c AS MATERIALIZED (${matches}), m AS MATERIALIZED (SELECT * FROM c LIMIT ${cap})`;
 }
 
 function escapeLike(value: string): string {
