@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { installConsistencyScope } from './books/consistency-token';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
@@ -69,6 +70,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     done();
   });
   installShutdownHooks(fastify, shutdown);
+  installConsistencyScope(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     // One line per request: fields to query in JSON logs, a sentence in readable ones.
     const line = {

@@ -12,7 +12,6 @@ import {
   Query,
   Res,
   UseGuards,
-  UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -37,9 +36,9 @@ import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
 import {
   ApiConsistencyTokenHeader,
   CONSISTENCY_TOKEN_HEADER,
-  ConsistencyTokenInterceptor,
+  ConsistencyTokenGuard,
   READ_SOURCE_HEADER,
-} from './consistency-token.interceptor';
+} from './consistency-token';
 import { CreateBookDto } from './dto/create-book.dto';
 import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
@@ -66,8 +65,7 @@ const ETAG_HEADER = {
 @ApiTags('books')
 @ApiProblemResponses(429, 500, 503)
 @Controller('books')
-@UseGuards(JsonBodyGuard)
-@UseInterceptors(ConsistencyTokenInterceptor)
+@UseGuards(JsonBodyGuard, ConsistencyTokenGuard)
 export class BooksController {
   constructor(private readonly books: BooksService) {}
 

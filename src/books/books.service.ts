@@ -4,6 +4,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import type { ProblemException } from '../common/problem-details';
 import { constraintOf, errorCode, SqlState } from '../lib/postgres-error';
 import { ReadRouter } from '../database/replicas/read-router';
+import { ReadRetry } from '../database/runtime/read-retry';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
 import type { BookCursor } from './book-cursor';
 import { BOOK_COLUMNS } from './book-sql';
@@ -21,6 +22,7 @@ export class BooksService {
     @InjectRepository(Book) private readonly books: Repository<Book>,
     private readonly transactions: TransactionRunner,
     private readonly reads: ReadRouter,
+    private readonly retry: ReadRetry,
   ) {
     this.lists = new BooksListQuery(reads, transactions);
   }
@@ -90,12 +92,13 @@ export class BooksService {
 
   /** A page of books; `cursor` is the decoded keyset cursor the request rules checked. */
   list(query: ListBooksQueryDto, cursor: BookCursor | undefined): Promise<BooksPage> {
-    return this.lists.run(query, cursor);
+    return this.retry.run('GET /books', () => this.lists.run(query, cursor));
   }
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */
   async findOne(id: string): Promise<Book> {
-    const [book] = await this.reads.query<Book[]>(`SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`, [id]);
+    const sql = `SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`;
+    const [book] = await this.retry.run(`GET /books/${id}`, () => this.reads.query<Book[]>(sql, [id]));
     if (!book) throw notFound(id);
     return book;
   }

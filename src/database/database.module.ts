@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/database.config';
 import { DatabaseLifecycle } from './lifecycle/database-lifecycle';
 import { DatabaseTarget } from './lifecycle/database-target';
+import { ReadRetry } from './runtime/read-retry';
 import { TransactionRunner } from './runtime/transaction-runner';
 
 /**
@@ -26,7 +27,8 @@ import { TransactionRunner } from './runtime/transaction-runner';
       useFactory: (lifecycle: DatabaseLifecycle) => lifecycle.dataSource,
     },
     TransactionRunner,
+    ReadRetry,
   ],
-  exports: [DatabaseLifecycle, DataSource, DatabaseTarget, TransactionRunner],
+  exports: [DatabaseLifecycle, DataSource, DatabaseTarget, TransactionRunner, ReadRetry],
 })
 export class DatabaseModule {}

@@ -1,0 +1,103 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { validationProblem } from '../common/validation';
+import { ConsistencyScope, ConsistencyState } from '../database/replicas/consistency-scope';
+import { formatLsn, parseLsn } from '../database/replicas/lsn';
+
+export const CONSISTENCY_TOKEN = 'Consistency-Token';
+export const READ_SOURCE = 'X-Read-Source';
+
+const TOKEN_EXAMPLE = '0/16B3748';
+
+/** OpenAPI: the response header of every write. */
+export const CONSISTENCY_TOKEN_HEADER = {
+  [CONSISTENCY_TOKEN]: {
+    description:
+      'Where this write ended in the database log. Send it back as the Consistency-Token request header of a ' +
+      'GET and that read sees this write (read-your-writes), whichever replica or primary serves it.',
+    schema: { type: 'string', example: TOKEN_EXAMPLE },
+  },
+};
+
+/** OpenAPI: the response header of every routed read. */
+export const READ_SOURCE_HEADER = {
+  [READ_SOURCE]: {
+    description: 'Which database served this read: `primary`, or a replica as `replica-<n>`',
+    schema: { type: 'string', example: 'replica-1' },
+  },
+};
+
+/** OpenAPI: the request header of every routed read. */
+export const ApiConsistencyTokenHeader = () =>
+  ApiHeader({
+    name: CONSISTENCY_TOKEN,
+    required: false,
+    description:
+      'The Consistency-Token of an earlier write response: the read then reflects that write (it is served by a ' +
+      'replica that has replayed it, or by the primary). Without it a read may lag by up to DB_REPLICA_MAX_LAG_MS.',
+    schema: { type: 'string', pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' },
+  });
+
+/**
+ * Read-your-writes across replicas without sticky sessions. Each request's handler runs in a
+ * ConsistencyScope: a GET's Consistency-Token bounds which replica may serve it, and the scope
+ * collects the commit position of a write for its Consistency-Token response header and the read's
+ * source for X-Read-Source. Two Fastify hooks, not a Nest interceptor: a route with no interceptor
+ * runs without Nest's RxJS pipeline, a third of the garbage of a GET by id (bench/FINDINGS.md).
+ * - preHandler (after the body is parsed): the handler is called inside the scope, so every
+ *   statement it runs sees it;
+ * - onSend (success or problem): the headers from what the scope collected.
+ * A malformed token is refused by ConsistencyTokenGuard (a 400 problem) before the handler runs.
+ */
+export function installConsistencyScope(fastify: FastifyInstance): void {
+  fastify.decorateRequest('consistency', null);
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const read = isRead(request);
+    const state: ConsistencyState = { write: !read };
+    if (read) state.minLsn = tokenOf(request);
+    request.consistency = state;
+    ConsistencyScope.run(state, done);
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const state = request.consistency;
+    if (state?.commitLsn !== undefined) void reply.header(CONSISTENCY_TOKEN, formatLsn(state.commitLsn));
+    if (state?.servedBy !== undefined) void reply.header(READ_SOURCE, state.servedBy);
+    done(null, payload);
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    consistency: ConsistencyState | null;
+  }
+}
+
+/** Refuses a read whose Consistency-Token is not one this service could have sent (a 400 problem). */
+@Injectable()
+export class ConsistencyTokenGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (isRead(request) && tokenOf(request) === undefined && request.headers[HEADER] !== undefined) {
+      throw validationProblem([
+        {
+          field: CONSISTENCY_TOKEN,
+          message: `${CONSISTENCY_TOKEN} must be the value of that header from a write response, e.g. ${TOKEN_EXAMPLE}`,
+        },
+      ]);
+    }
+    return true;
+  }
+}
+
+const HEADER = CONSISTENCY_TOKEN.toLowerCase();
+
+function isRead(request: FastifyRequest): boolean {
+  return request.method === 'GET' || request.method === 'HEAD';
+}
+
+/** The presented token's position; undefined when there is none or it is malformed. */
+function tokenOf(request: FastifyRequest): bigint | undefined {
+  const raw = request.headers[HEADER];
+  return typeof raw === 'string' ? parseLsn(raw) : undefined;
+}

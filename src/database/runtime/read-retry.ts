@@ -1,0 +1,30 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { discardIdleConnections } from '../../lib/idle-connections';
+import { isTransientConnectionError } from '../../lib/postgres-error';
+
+/**
+ * A read whose database connection broke runs once more, on a fresh connection: a backend
+ * killed by a failover, a restart or pg_terminate_backend should not cost the client an error.
+ * Reads change nothing, so running one twice is safe; writes never come here (a lost COMMIT may
+ * have happened). The services wrap their read operations in it (a Nest interceptor would do the
+ * same for every route, but would run each request through Nest's RxJS pipeline).
+ */
+@Injectable()
+export class ReadRetry {
+  private readonly logger = new Logger('ReadRetry');
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async run<T>(what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isTransientConnectionError(error)) throw error;
+      // Its pooled siblings likely died with it: the retry must get a fresh connection.
+      const discarded = discardIdleConnections(this.dataSource);
+      this.logger.debug(`${what}: connection lost; retrying once after closing ${discarded} idle connection(s)`);
+      return read();
+    }
+  }
+}
