@@ -190,7 +190,7 @@ export class ListStatements {
     return { plan: 'all', ...this.sortedPage(counted, 'books') };
   }
 
-  /** Every match (up to MATCH_CAP + 1, read through a bitmap: capped()), counted, sorted, paged. */
+  /** Every match (up to MATCH_CAP + 1, read through their index: capped()), counted, sorted, paged. */
   sparse(): ListStatement {
     const { sql, params } = this.sortedPage('SELECT count(*)::int AS total FROM m', 'm');
     const matches = `WITH ${capped(`SELECT ${RAW_COLUMNS} FROM books book ${this.where}`, MATCH_CAP + 1)} `;
@@ -221,7 +221,7 @@ export class ListStatements {
 
   /**
    * Up to SEARCH_CAP + 1 matches, ranked, paged by (rank, id). From `index`: the first the
-   * full-text index yields (by bitmap: run under BITMAP_ONLY). From `sample`: the first found in
+   * full-text index yields (capped(); under BITMAP_ONLY when a sample missed). From `sample`: the first found in
    * SAMPLE_SLICES stretches of the heap, from both ends inwards, fewer when they are not there, and none when
    * the `expected` matches (the planner's) are too few for it to hold SEARCH_RANKED. The stretches
    * follow the table's size in pages (`blocks`), and books created after the first page (`as_of`) are

@@ -78,7 +78,9 @@ declare module 'fastify' {
 export class ConsistencyTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (isRead(request) && tokenOf(request) === undefined && request.headers[HEADER] !== undefined) {
+    // The preHandler hook read the token into the scope; a read left without one but sent one sent a bad one.
+    const state = request.consistency;
+    if (state && !state.write && state.minLsn === undefined && request.headers[HEADER] !== undefined) {
       throw validationProblem([
         {
           field: CONSISTENCY_TOKEN,
