@@ -52,6 +52,8 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
        FROM generate_series(1, 8000) AS i`,
     );
     await client.query('ANALYZE books');
+    // As autovacuum leaves it: statistics, and the visibility map that makes its index-only scans cheap.
+    await client.query('VACUUM (ANALYZE) book_words');
   });
   afterAll(async () => {
     await client?.end();
@@ -92,6 +94,18 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
     const plan = await explain(statements({ search: 'title 12' }).search('index'), settings);
     expect(plan).toContain('Bitmap Index Scan on books_search_vector_idx');
     expect(plan).not.toContain('Seq Scan');
+  });
+
+  it('search for several common words: a Merge Join of their book_words entries in book_id order, then each book by its key', async () => {
+    const plan = await explain(
+      statements({ search: 'title author' }).words(['title', 'author']),
+      'SET LOCAL enable_seqscan = off',
+    );
+    // The merge is below the books' lookups (it is not fed by them) and nothing sorts its output before the LIMIT.
+    expect(plan).toMatch(
+      /Limit[^]*Nested Loop[^]*Merge Join[^]*Index Only Scan using book_words_pkey[^]*Index Only Scan using book_words_pkey[^]*Index Scan using "PK_\w+" on books/,
+    );
+    expect(plan).not.toMatch(/Hash|Bitmap|Seq Scan/);
   });
 
   it('search for a common word: Tid Range Scans over stretches of the table, no index, no table scan', async () => {

@@ -1,5 +1,11 @@
 import request from 'supertest';
-import { LONG_POSTINGS, SEARCH_CAP, SPARSE_ESTIMATE, WALK_BUDGET } from '../src/books/books-list.statements';
+import {
+  LONG_POSTINGS,
+  SEARCH_CAP,
+  SPARSE_ESTIMATE,
+  WALK_BUDGET,
+  WORDS_BUDGET,
+} from '../src/books/books-list.statements';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
@@ -176,6 +182,35 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
       expect([...first.data, ...rest.flatMap((p) => p.data)].map((b) => b.id)).toEqual(ids);
     });
 
+    it(`several common words: the first ${SEARCH_CAP + 1} books with them all in id order (book_words), the same on every page`, async () => {
+      const ids = await served('tale crowded');
+      const [{ first }] = await query<{ first: string[] }>(
+        db.url,
+        `SELECT array_agg(id::text ORDER BY id::text) AS first FROM (
+           SELECT id FROM books WHERE search_vector @@ to_tsquery('simple', 'crowded & tale') ORDER BY id LIMIT ${SEARCH_CAP + 1}) f`,
+      );
+      expect([...ids].sort()).toEqual(first);
+
+      // Books added after the first page are left out of the later pages (its cursor keeps the time).
+      const firstPage = await get('search=tale%20crowded&limit=100&cursor=*');
+      await query(
+        db.url,
+        `INSERT INTO books (id, title, author, isbn, published_year, version)
+         SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'crowded tale, later ' || i, 'Crowd',
+                '979' || lpad((8000000 + i)::text, 10, '0'), 2000, 1
+         FROM generate_series(1, ${SEARCH_CAP + 1}) AS i`,
+      );
+      const rest = await allPages('search=tale%20crowded&limit=100', 10, firstPage.meta.nextCursor!);
+      expect([...firstPage.data, ...rest.flatMap((p) => p.data)].map((b) => b.id)).toEqual(ids);
+      // A new first page ranks among the new books, which come first in id order.
+      const [{ n }] = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM books WHERE title LIKE 'crowded tale, later %' AND id = ANY($1::uuid[])`,
+        [await served('crowded tale')],
+      );
+      expect(n).toBe(SEARCH_CAP + 1);
+    });
+
     it('a word the statistics call common but the sample finds too few of: the index, an exact total', async () => {
       await query(db.url, insertSql(many, `'fleeting tale ' || i`, `'Quiet'`, 6_000_000));
       await query(db.url, 'ANALYZE books');
@@ -187,6 +222,88 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
       // Fewer left than a search ranks: the sample (the whole of this small table) holds too few, so the bitmap reads them.
       const page = await get('search=fleeting');
       expect(page.meta).toEqual({ page: 1, limit: 20, total: left });
+    });
+  });
+
+  describe('book_words, the words a search of several common words merges', () => {
+    /** Rows where book_words and search_vector disagree (a word missing or left over). */
+    const drift = async () => {
+      const [{ n }] = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM (
+           (SELECT word, book_id FROM book_words
+            EXCEPT SELECT w, id FROM books, unnest(tsvector_to_array(search_vector)) AS w)
+           UNION ALL
+           (SELECT w, id FROM books, unnest(tsvector_to_array(search_vector)) AS w
+            EXCEPT SELECT word, book_id FROM book_words)) d`,
+      );
+      return n;
+    };
+
+    it('follows every insert, title or author change and delete, through the API', async () => {
+      const created = await api()
+        .post('/books')
+        .send({
+          title: 'Lanterns of Kestrel Bay',
+          author: 'Iona Marsh',
+          isbn: isbn13Of('978', 4242),
+          publishedYear: 2001,
+        })
+        .expect(201);
+      const { id, version } = created.body as { id: string; version: number };
+      const words = async () =>
+        (
+          await query<{ word: string }>(db.url, 'SELECT word FROM book_words WHERE book_id = $1 ORDER BY word', [id])
+        ).map((row) => row.word);
+      expect(await words()).toEqual(['bay', 'iona', 'kestrel', 'lanterns', 'marsh', 'of']);
+      await api()
+        .patch(`/books/${id}`)
+        .set('If-Match', `"${version}"`)
+        .send({ title: 'Lanterns of Heron Bay' })
+        .expect(200);
+      expect(await words()).toEqual(['bay', 'heron', 'iona', 'lanterns', 'marsh', 'of']);
+      expect(await drift()).toBe(0);
+      await api()
+        .delete(`/books/${id}`)
+        .set('If-Match', `"${version + 1}"`)
+        .expect(204);
+      expect(await words()).toEqual([]);
+      expect(await drift()).toBe(0);
+    });
+
+    it(`words that avoid each other: the merge stops at ${WORDS_BUDGET} entries a word, the index finds the rest`, async () => {
+      // Each word in WORDS_BUDGET + 100 books, together in 40 only, whose ids come after every other book's.
+      const each = WORDS_BUDGET + 100;
+      await query(db.url, insertSql(each, `'apart alpha ' || i`, `'Apart'`, 10_000_000));
+      await query(db.url, insertSql(each, `'apart beta ' || i`, `'Apart'`, 11_000_000));
+      await query(
+        db.url,
+        `INSERT INTO books (id, title, author, isbn, published_year, version)
+         SELECT ('ffffffff-ffff-4fff-bfff-' || lpad(i::text, 12, '0'))::uuid, 'together alpha beta ' || i, 'Apart',
+                '979' || lpad((12000000 + i)::text, 10, '0'), 2000, 1
+         FROM generate_series(1, 40) AS i`,
+      );
+      await query(db.url, 'ANALYZE books');
+      try {
+        // The premise: the planner expects more than LONG_POSTINGS books with both (so the merge runs), and
+        // each word has more entries than the merge reads.
+        const [explained] = await query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+          db.url,
+          `EXPLAIN (FORMAT JSON) SELECT 1 FROM books WHERE search_vector @@ websearch_to_tsquery('simple', 'alpha beta')`,
+        );
+        expect(explained['QUERY PLAN'][0].Plan['Plan Rows']).toBeGreaterThanOrEqual(LONG_POSTINGS);
+        const entries = await query<{ n: number }>(
+          db.url,
+          `SELECT count(*)::int AS n FROM book_words WHERE word IN ('alpha', 'beta') GROUP BY word`,
+        );
+        expect(entries).toEqual([{ n: each + 40 }, { n: each + 40 }]);
+        const page = await get('search=alpha%20beta');
+        expect(page.meta).toEqual({ page: 1, limit: 20, total: 40 });
+        expect(page.data.every((b) => b.title.startsWith('together alpha beta '))).toBe(true);
+        expect(await drift()).toBe(0);
+      } finally {
+        await query(db.url, `DELETE FROM books WHERE author = 'Apart'`);
+      }
     });
   });
 

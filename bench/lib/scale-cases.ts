@@ -54,6 +54,7 @@ export async function seedScaleTable(client: Client, rows: number): Promise<void
     [ADJECTIVES, NOUNS, FIRST, LAST, rows, tail],
   );
   await client.query('VACUUM (ANALYZE) books');
+  await client.query('VACUUM (ANALYZE) book_words');
 }
 
 /** The GET /books shapes the OpenAPI document offers, on the table seedScaleTable made. */

@@ -18,6 +18,7 @@ describe('book cursor', () => {
       id: ID,
       sample: { blocks: 26266, asOf: '2026-11-25T12:00:00.123456Z' },
     },
+    { sort: 'relevance', order: 'desc', key: '0.5', id: ID, words: { asOf: '2026-11-25T12:00:00.123456Z' } },
   ];
 
   it.each(cursors)('round-trips %j through an opaque url-safe string', (cursor) => {
@@ -47,6 +48,13 @@ describe('book cursor', () => {
     ['a sample that is not a page count', encode(['relevance', 'desc', '0.5', ID, -1, '2026-11-25T12:00:00.000000Z'])],
     ['a sample without its time', encode(['relevance', 'desc', '0.5', ID, 10])],
     ['a sample time that is not one', encode(['relevance', 'desc', '0.5', ID, 10, 'now'])],
+    ['a words pin without its time', encode(['relevance', 'desc', '0.5', ID, 'words'])],
+    ['a words pin whose time is not one', encode(['relevance', 'desc', '0.5', ID, 'words', 'now'])],
+    [
+      'a pin that is neither a page count nor words',
+      encode(['relevance', 'desc', '0.5', ID, 'Words', '2026-11-25T12:00:00.000000Z']),
+    ],
+    ['a words pin on a sort cursor', encode(['title', 'asc', 'x', ID, 'words', '2026-11-25T12:00:00.000000Z'])],
     ['a sample on a sort cursor', encode(['title', 'asc', 'x', ID, 10, '2026-11-25T12:00:00.000000Z'])],
     ['a text key longer than any title', encode(['title', 'asc', 'x'.repeat(301), ID])],
   ])('refuses %s', (_name, text) => {

@@ -18,7 +18,15 @@ export interface BookCursor {
    * of its first page, so that later pages rank the same books.
    */
   sample?: { blocks: number; asOf: string };
+  /**
+   * A search ranked from its words' first matches in book_id order (book_words): the time of its
+   * first page, so that later pages rank the same books.
+   */
+  words?: { asOf: string };
 }
+
+/** What a cursor keeps in the sample's place when its search was ranked from book_words. */
+const WORDS = 'words';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What the list query's to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') produces. */
@@ -45,6 +53,7 @@ function isRealTimestamp(text: string): boolean {
 export function encodeCursor(cursor: BookCursor): string {
   const fields = [cursor.sort, cursor.order, cursor.key, cursor.id];
   if (cursor.sample) fields.push(cursor.sample.blocks, cursor.sample.asOf);
+  else if (cursor.words) fields.push(WORDS, cursor.words.asOf);
   return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
@@ -62,8 +71,9 @@ export function decodeCursor(text: string): BookCursor | undefined {
   if (sort === RELEVANCE) {
     if (order !== 'desc' || typeof key !== 'string' || !REAL.test(key) || key.length > 40) return undefined;
     if (value.length === 4) return { sort: RELEVANCE, order, key, id };
-    if (!Number.isSafeInteger(blocks) || (blocks as number) < 0 || (blocks as number) > INT4_MAX) return undefined;
     if (typeof asOf !== 'string' || !isRealTimestamp(asOf)) return undefined;
+    if (blocks === WORDS) return { sort: RELEVANCE, order, key, id, words: { asOf } };
+    if (!Number.isSafeInteger(blocks) || (blocks as number) < 0 || (blocks as number) > INT4_MAX) return undefined;
     return { sort: RELEVANCE, order, key, id, sample: { blocks: blocks as number, asOf } };
   }
   if (value.length !== 4) return undefined;

@@ -26,6 +26,9 @@ import type { Book } from './entities/book.entity';
  * - filters expected to match many (or such a `q`): a walk of the (sort, id) index that examines at most
  *   WALK_BUDGET rows. A page that runs out of budget is short and its meta.nextCursor goes on
  *   from the last row examined; the total is the planner's estimate;
+ * - `search` of a few words, all common (WORDS_BUDGET): up to SEARCH_CAP + 1 matches, ranked: the
+ *   first in book_id order, merged from the words' entries in book_words; when the budget ran out
+ *   first, as any other search:
  * - `search`: up to SEARCH_CAP + 1 matches, ranked: the first found in a sample of the table
  *   (SAMPLE_SLICES stretches of its pages), when the planner expects at least LONG_POSTINGS and
  *   the sample holds that many; else the first the full-text index yields. Past SEARCH_CAP the
@@ -55,6 +58,17 @@ export class BooksListQuery {
     if (query.search !== undefined) {
       const { matches } = await this.estimate(statements);
       const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
+      const words = statements.searchWords;
+      if (words.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
+        // Several common words: the first SEARCH_CAP + 1 books with them all, merged from book_words.
+        const rows = await run(plain, statements.words(words));
+        const [{ total, applies, cut }] = rows;
+        if (applies && !cut) {
+          return total! > SEARCH_CAP
+            ? page(statements, found(rows), estimated, true)
+            : page(statements, found(rows), total!);
+        }
+      }
       if (matches >= LONG_POSTINGS) {
         // Many matches: ranked among the first SEARCH_CAP + 1 of a sample of the table, if it holds them.
         const rows = await run(plain, statements.search('sample', matches));
@@ -145,8 +159,9 @@ function cursorOf(
     return encodeCursor({ sort: query.sort, order: query.order, key: row.cursor_key, id: row.id });
   }
   const cursor: BookCursor = { sort: RELEVANCE, order: 'desc', key: row.cursor_key, id: row.id };
-  // A page ranked from the sample: the next one samples the same pages.
+  // A page ranked from the sample: the next one samples the same pages. From book_words: the same books.
   if (row.blocks !== null && row.blocks !== undefined) cursor.sample = { blocks: row.blocks, asOf: row.as_of! };
+  else if (row.as_of) cursor.words = { asOf: row.as_of };
   return encodeCursor(cursor);
 }
 

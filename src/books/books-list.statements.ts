@@ -32,6 +32,16 @@ export const LONG_POSTINGS = 5_000;
  */
 export const SAMPLE_SLICES = 50;
 export const SAMPLE_PAGES = 8;
+/**
+ * A `search` of 2 to MAX_MERGED_WORDS words, all common (the planner expects LONG_POSTINGS books
+ * with them all), takes its candidates from book_words (words()): each word's entries in book_id
+ * order, WORDS_BUDGET of each at most, merged. Two words in 50 % and 2.6 % of a million books,
+ * together in 1.3 %, read ~9,500 + 500 entries for the first SEARCH_RANKED (bench/LISTS-LAB.md
+ * section 12). Words that avoid each other would read every entry: the budget stops that, and the
+ * request falls back to the full-text index.
+ */
+export const WORDS_BUDGET = 25_000;
+export const MAX_MERGED_WORDS = 3;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -77,6 +87,8 @@ export type Row = Book & {
   end_key?: string | number | null;
   blocks?: number | null;
   as_of?: string | null;
+  applies?: boolean;
+  cut?: boolean;
 };
 export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
@@ -166,6 +178,27 @@ export class ListStatements {
   get qWords(): string[] {
     const words = this.query.q?.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
     return words.length > 1 ? words : [];
+  }
+
+  /**
+   * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_MERGED_WORDS words of letters
+   * and digits alone and no other filter is set: the searches words() serves. Whether PostgreSQL
+   * reads them the same way (`simple` parser, websearch syntax) words() checks itself.
+   */
+  get searchWords(): string[] {
+    const text = this.query.search;
+    if (text === undefined || this.filters.length || !/^[\p{L}\p{N}\s]+$/u.test(text)) return [];
+    const words = [
+      ...new Set(
+        text
+          .toLowerCase()
+          .split(/\s+/)
+          .filter((word) => word),
+      ),
+    ];
+    // `or` is an operator in websearch_to_tsquery.
+    if (words.includes('or') || words.length < 2 || words.length > MAX_MERGED_WORDS) return [];
+    return words;
   }
 
   private tsquery(bind: (value: unknown, cast?: string) => string): string {
@@ -259,6 +292,62 @@ export class ListStatements {
       : 'true';
     const sql = `WITH ${capped(candidates, SEARCH_CAP + 1)}
       SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
+        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
+        WHERE ${after} ORDER BY book.rank DESC, book.id DESC
+        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
+      ) b ON true`;
+    return { plan: 'search', sql, params };
+  }
+
+  /**
+   * Up to SEARCH_CAP + 1 books with all of `words` (searchWords), ranked, paged by (rank, id): the
+   * first in book_id order, created before `as_of` (now, or the cursor's), from a Merge Join of the
+   * words' book_words entries, WORDS_BUDGET of each at most. Book ids are random, so they are a
+   * sample of the matches wherever the matches sit in the table; each is checked against
+   * search_vector itself. The row also says whether PostgreSQL parses the search into exactly
+   * these words, ANDed (`applies`: else nothing is read), and, when fewer than SEARCH_CAP + 1 were
+   * found, whether a word has more entries than the budget read (`cut`: more matches may exist).
+   */
+  words(words: string[]): ListStatement {
+    const { params, bind } = this.fork();
+    const tsquery = this.tsquery(bind);
+    const text = bind(this.query.search);
+    const asOf = `coalesce(${bind(this.cursor?.words?.asOf ?? null, '::timestamptz')}, now())`;
+    const applies = `${tsquery} = plainto_tsquery('${SEARCH_CONFIG}', ${text})
+      AND tsvector_to_array(to_tsvector('${SEARCH_CONFIG}', ${text})) @> ${bind(words, '::text[]')}
+      AND tsvector_to_array(to_tsvector('${SEARCH_CONFIG}', ${text})) <@ ${bind(words, '::text[]')}`;
+    const entries = words
+      .map((word) => bind(word))
+      .map((word) => `(SELECT book_id FROM book_words WHERE word = ${word} ORDER BY book_id LIMIT ${WORDS_BUDGET})`);
+    const merged = entries
+      .slice(1)
+      .reduce((join, list, i) => `${join} JOIN ${list} w${i + 1} USING (book_id)`, `${entries[0]} w0`);
+    const cut = entries.map((list) => `(SELECT count(*) FROM ${list} w) = ${WORDS_BUDGET}`).join(' OR ');
+    const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
+    const after = this.cursor
+      ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
+      : 'true';
+    const sql = `WITH t AS MATERIALIZED (SELECT ${asOf} AS as_of, ${applies} AS applies),
+      m AS MATERIALIZED (
+        SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks,
+          (SELECT to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM t) AS as_of
+        -- The merge, then one book at a time by its primary key, in the merge's order. Each side is kept
+        -- apart (OFFSET 0: not flattened), so the planner can neither join books into the merge nor join
+        -- the lists through books; t is read by one-time filters, so the merge's order serves the ORDER BY.
+        FROM (SELECT w0.book_id FROM ${merged} ORDER BY w0.book_id OFFSET 0) w
+        CROSS JOIN LATERAL (
+          SELECT * FROM books book
+          WHERE book.id = w.book_id AND book.search_vector @@ ${tsquery} AND book.created_at <= (SELECT as_of FROM t)
+          OFFSET 0
+        ) book
+        WHERE (SELECT applies FROM t)
+        ORDER BY w.book_id LIMIT ${SEARCH_CAP + 1}
+      )
+      SELECT c.*, b.* FROM (
+        SELECT count(*)::int AS total, (SELECT applies FROM t) AS applies,
+          CASE WHEN count(*) <= ${SEARCH_CAP} AND (SELECT applies FROM t) THEN ${cut} ELSE false END AS cut
+        FROM m
+      ) c LEFT JOIN LATERAL (
         SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC
         LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}

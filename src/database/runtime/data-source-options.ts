@@ -7,6 +7,7 @@ import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialS
 import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';
 import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
 import { BookSearchStatistics1796100000000 } from '../migrations/1796100000000-BookSearchStatistics';
+import { BookWords1796200000000 } from '../migrations/1796200000000-BookWords';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   TrigramSearchIndexes1795636407651,
   BookSearchVector1796000000000,
   BookSearchStatistics1796100000000,
+  BookWords1796200000000,
 ];
 
 /**
