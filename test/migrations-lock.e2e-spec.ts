@@ -110,10 +110,13 @@ describe('migrations next to a long transaction', () => {
 describe('a backfill over rows that existed before its migration', () => {
   const fixture = useTestDatabase('migrate_backfill');
 
-  it('BookSearchVector fills every existing row, batch after batch, and indexes them', async () => {
+  it('BookSearchVector and BookWords fill every existing row, batch after batch, and index them', async () => {
     const url = fixture.db.url;
-    // The schema as it was before BookSearchVector, with more rows than one batch holds.
-    const before = MIGRATIONS.filter((migration) => migration.name !== 'BookSearchVector1796000000000');
+    // The schema as it was before BookSearchVector (and what follows it), with more rows than one batch holds.
+    const before = MIGRATIONS.slice(
+      0,
+      MIGRATIONS.findIndex((migration) => migration.name === 'BookSearchVector1796000000000'),
+    );
     const options = buildDataSourceOptions(buildDatabaseConfig({ DATABASE_URL: url.toString() }), url);
     const dataSource = new DataSource({ ...options, migrations: before, logging: false });
     await dataSource.initialize();
@@ -141,5 +144,16 @@ describe('a backfill over rows that existed before its migration', () => {
     await expect(
       query(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'books_search_vector_idx'::regclass`),
     ).resolves.toEqual([{ valid: true }]);
+    // Every book's words, and no others (BookWords' batches walk the primary key, 2 000 books each).
+    await expect(
+      query(
+        url,
+        `SELECT (SELECT count(*)::int FROM book_words) AS words,
+                (SELECT count(*)::int FROM books, unnest(tsvector_to_array(search_vector))) AS lexemes,
+                (SELECT count(*)::int FROM (
+                   SELECT w, id FROM books, unnest(tsvector_to_array(search_vector)) AS w
+                   EXCEPT SELECT word, book_id FROM book_words) missing) AS missing`,
+      ),
+    ).resolves.toEqual([{ words: 12001 * 3, lexemes: 12001 * 3, missing: 0 }]);
   });
 });

@@ -82,7 +82,9 @@ export class ListBooksQueryDto {
       '`meta.totalEstimated` is true and they are the first matches found in a sample of the table ' +
       '(stretches of it spread evenly from the oldest books to the newest; the pages of a `cursor` ' +
       'keep the sample of the first page and leave out books created since), or, when the sample ' +
-      'holds too few, the first the index yields. Combines with the other filters and with `cursor`.',
+      'holds too few, the first the index yields. Two or three plain words found together in many ' +
+      'books are the first such books in id order (ids are random: a sample wherever they sit). ' +
+      'Combines with the other filters and with `cursor`.',
     minLength: 1,
     maxLength: 200,
     pattern: SEARCH_PATTERN.source,
