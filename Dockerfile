@@ -35,4 +35,4 @@ USER node
 EXPOSE 3000
 # Exec form: node is the process that receives SIGTERM and drains (npm would not forward it).
 # The heap flags are package.json's config.nodeFlags (test/compose.e2e-spec.ts keeps them equal).
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=80", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=80", "--no-concurrent-recompilation", "dist/main.js"]
