@@ -1,6 +1,7 @@
 import { useBooksApp } from './helpers/books-app';
 import { bookInput, BookInput, countBooks, uniqueIsbn10 } from './factories/book.factory';
 import { query } from './helpers/test-database';
+import { encodeCursor } from '../src/books/book-cursor';
 
 interface ListedBook {
   id: string;
@@ -157,6 +158,23 @@ describe('GET /books: filters, sorting, pagination (real PostgreSQL)', () => {
     expect((await list('publishedFrom=2011&publishedTo=2010')).meta.total).toBe(0);
     const combined = await list(`q=ann&publishedFrom=2011&author=${encodeURIComponent('Ann Leech')}`);
     expect(idsOf(combined)).toEqual([ids.annLeech]);
+  });
+
+  it('a words search cursor on a schema made by DB_SCHEMA_MODE=sync (no book_words): a page, not a 500', async () => {
+    const cursor = encodeCursor({
+      sort: 'relevance',
+      order: 'desc',
+      key: '0.5',
+      id: '3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21',
+      words: { asOf: '2026-11-25T12:00:00.000000Z', last: 'ffffffff-0000-4000-8000-000000000001' },
+    });
+    const [{ missing }] = await query<{ missing: boolean }>(
+      fixture.db.url,
+      `SELECT to_regclass('book_words') IS NULL AS missing`,
+    );
+    expect(missing).toBe(true);
+    const result = await list(`search=winter%20cathedral&cursor=${cursor}`);
+    expect(result.meta).toMatchObject({ limit: 20, nextCursor: null });
   });
 
   describe('sort and order', () => {

@@ -18,7 +18,13 @@ describe('book cursor', () => {
       id: ID,
       sample: { blocks: 26266, asOf: '2026-11-25T12:00:00.123456Z' },
     },
-    { sort: 'relevance', order: 'desc', key: '0.5', id: ID, words: { asOf: '2026-11-25T12:00:00.123456Z' } },
+    {
+      sort: 'relevance',
+      order: 'desc',
+      key: '0.5',
+      id: ID,
+      words: { asOf: '2026-11-25T12:00:00.123456Z', last: 'ffffffff-0000-4000-8000-000000000001' },
+    },
   ];
 
   it.each(cursors)('round-trips %j through an opaque url-safe string', (cursor) => {
@@ -49,7 +55,16 @@ describe('book cursor', () => {
     ['a sample without its time', encode(['relevance', 'desc', '0.5', ID, 10])],
     ['a sample time that is not one', encode(['relevance', 'desc', '0.5', ID, 10, 'now'])],
     ['a words pin without its time', encode(['relevance', 'desc', '0.5', ID, 'words'])],
-    ['a words pin whose time is not one', encode(['relevance', 'desc', '0.5', ID, 'words', 'now'])],
+    [
+      'a words pin without its last id',
+      encode(['relevance', 'desc', '0.5', ID, 'words', '2026-11-25T12:00:00.000000Z']),
+    ],
+    [
+      'a words pin whose last id is not a uuid',
+      encode(['relevance', 'desc', '0.5', ID, 'words', '2026-11-25T12:00:00.000000Z', "' OR 1=1"]),
+    ],
+    ['a words pin whose time is not one', encode(['relevance', 'desc', '0.5', ID, 'words', 'now', ID])],
+    ['a sample with a seventh item', encode(['relevance', 'desc', '0.5', ID, 10, '2026-11-25T12:00:00.000000Z', ID])],
     [
       'a pin that is neither a page count nor words',
       encode(['relevance', 'desc', '0.5', ID, 'Words', '2026-11-25T12:00:00.000000Z']),

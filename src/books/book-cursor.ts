@@ -20,9 +20,9 @@ export interface BookCursor {
   sample?: { blocks: number; asOf: string };
   /**
    * A search ranked from its words' first matches in book_id order (book_words): the time of its
-   * first page, so that later pages rank the same books.
+   * first page and the last id it found, so that later pages rank the same books.
    */
-  words?: { asOf: string };
+  words?: { asOf: string; last: string };
 }
 
 /** What a cursor keeps in the sample's place when its search was ranked from book_words. */
@@ -53,7 +53,7 @@ function isRealTimestamp(text: string): boolean {
 export function encodeCursor(cursor: BookCursor): string {
   const fields = [cursor.sort, cursor.order, cursor.key, cursor.id];
   if (cursor.sample) fields.push(cursor.sample.blocks, cursor.sample.asOf);
-  else if (cursor.words) fields.push(WORDS, cursor.words.asOf);
+  else if (cursor.words) fields.push(WORDS, cursor.words.asOf, cursor.words.last);
   return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
@@ -65,14 +65,18 @@ export function decodeCursor(text: string): BookCursor | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(value) || (value.length !== 4 && value.length !== 6)) return undefined;
-  const [sort, order, key, id, blocks, asOf] = value as unknown[];
+  if (!Array.isArray(value) || value.length < 4 || value.length > 7 || value.length === 5) return undefined;
+  const [sort, order, key, id, blocks, asOf, last] = value as unknown[];
   if (typeof id !== 'string' || !UUID.test(id)) return undefined;
   if (sort === RELEVANCE) {
     if (order !== 'desc' || typeof key !== 'string' || !REAL.test(key) || key.length > 40) return undefined;
     if (value.length === 4) return { sort: RELEVANCE, order, key, id };
     if (typeof asOf !== 'string' || !isRealTimestamp(asOf)) return undefined;
-    if (blocks === WORDS) return { sort: RELEVANCE, order, key, id, words: { asOf } };
+    if (blocks === WORDS) {
+      if (typeof last !== 'string' || !UUID.test(last)) return undefined;
+      return { sort: RELEVANCE, order, key, id, words: { asOf, last } };
+    }
+    if (value.length !== 6) return undefined;
     if (!Number.isSafeInteger(blocks) || (blocks as number) < 0 || (blocks as number) > INT4_MAX) return undefined;
     return { sort: RELEVANCE, order, key, id, sample: { blocks: blocks as number, asOf } };
   }

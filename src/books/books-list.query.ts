@@ -14,6 +14,7 @@ import {
   type Row,
 } from './books-list.statements';
 import type { ListBooksQueryDto } from './dto/list-books-query.dto';
+import { errorCode, SqlState } from '../lib/postgres-error';
 import type { Book } from './entities/book.entity';
 
 /**
@@ -61,9 +62,10 @@ export class BooksListQuery {
       const words = statements.searchWords;
       if (words.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
         // Several common words: the first SEARCH_CAP + 1 books with them all, merged from book_words.
-        const rows = await run(plain, statements.words(words));
-        const [{ total, applies, cut }] = rows;
-        if (applies && !cut) {
+        const rows = await this.wordsRows(plain, statements, words);
+        const [{ total, applies, cut }] = rows ?? [{}];
+        // A later page stays with its first page's books, whatever it finds.
+        if (rows && applies && (!cut || cursor?.words)) {
           return total! > SEARCH_CAP
             ? page(statements, found(rows), estimated, true)
             : page(statements, found(rows), total!);
@@ -104,6 +106,16 @@ export class BooksListQuery {
     }
     const total = Math.max(Math.round(estimate), Math.min(matched.length, query.limit));
     return page(statements, matched, total, true, nextCursor);
+  }
+
+  /** The words() statement's rows, or undefined where book_words does not exist (DB_SCHEMA_MODE=sync). */
+  private async wordsRows(plain: Query, statements: ListStatements, words: string[]): Promise<Row[] | undefined> {
+    try {
+      return await run(plain, statements.words(words));
+    } catch (error) {
+      if (errorCode(error) === SqlState.undefinedTable) return undefined;
+      throw error;
+    }
   }
 
   /** A search statement under BITMAP_ONLY: the plan is not left to the estimates. */
@@ -152,7 +164,7 @@ function run(query: Query, statement: ListStatement): Promise<Row[]> {
 
 function cursorOf(
   statements: ListStatements,
-  row: { id: string; cursor_key: string | number; blocks?: number | null; as_of?: string | null },
+  row: Pick<Row, 'id' | 'cursor_key' | 'blocks' | 'as_of' | 'last_id'>,
 ): string {
   const { query } = statements;
   if (query.search === undefined) {
@@ -161,7 +173,7 @@ function cursorOf(
   const cursor: BookCursor = { sort: RELEVANCE, order: 'desc', key: row.cursor_key, id: row.id };
   // A page ranked from the sample: the next one samples the same pages. From book_words: the same books.
   if (row.blocks !== null && row.blocks !== undefined) cursor.sample = { blocks: row.blocks, asOf: row.as_of! };
-  else if (row.as_of) cursor.words = { asOf: row.as_of };
+  else if (row.as_of && row.last_id) cursor.words = { asOf: row.as_of, last: row.last_id };
   return encodeCursor(cursor);
 }
 

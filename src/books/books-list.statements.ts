@@ -89,6 +89,7 @@ export type Row = Book & {
   as_of?: string | null;
   applies?: boolean;
   cut?: boolean;
+  last_id?: string | null;
 };
 export type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
@@ -307,6 +308,8 @@ export class ListStatements {
    * search_vector itself. The row also says whether PostgreSQL parses the search into exactly
    * these words, ANDed (`applies`: else nothing is read), and, when fewer than SEARCH_CAP + 1 were
    * found, whether a word has more entries than the budget read (`cut`: more matches may exist).
+   * A later page reads the same books: those its cursor's first page found (up to its `last` id,
+   * created before its `as_of`), with twice the budget for books added in between, and no `cut`.
    */
   words(words: string[]): ListStatement {
     const { params, bind } = this.fork();
@@ -316,13 +319,16 @@ export class ListStatements {
     const applies = `${tsquery} = plainto_tsquery('${SEARCH_CONFIG}', ${text})
       AND tsvector_to_array(to_tsvector('${SEARCH_CONFIG}', ${text})) @> ${bind(words, '::text[]')}
       AND tsvector_to_array(to_tsvector('${SEARCH_CONFIG}', ${text})) <@ ${bind(words, '::text[]')}`;
+    const pinned = this.cursor?.words;
+    const upTo = pinned ? `AND book_id <= ${bind(pinned.last, '::uuid')}` : '';
+    const budget = pinned ? 2 * WORDS_BUDGET : WORDS_BUDGET;
     const entries = words
       .map((word) => bind(word))
-      .map((word) => `(SELECT book_id FROM book_words WHERE word = ${word} ORDER BY book_id LIMIT ${WORDS_BUDGET})`);
+      .map((word) => `(SELECT book_id FROM book_words WHERE word = ${word} ${upTo} ORDER BY book_id LIMIT ${budget})`);
     const merged = entries
       .slice(1)
       .reduce((join, list, i) => `${join} JOIN ${list} w${i + 1} USING (book_id)`, `${entries[0]} w0`);
-    const cut = entries.map((list) => `(SELECT count(*) FROM ${list} w) = ${WORDS_BUDGET}`).join(' OR ');
+    const cut = pinned ? 'false' : entries.map((list) => `(SELECT count(*) FROM ${list} w) = ${budget}`).join(' OR ');
     const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
@@ -345,6 +351,7 @@ export class ListStatements {
       )
       SELECT c.*, b.* FROM (
         SELECT count(*)::int AS total, (SELECT applies FROM t) AS applies,
+          (SELECT id::text FROM m ORDER BY id DESC LIMIT 1) AS last_id,
           CASE WHEN count(*) <= ${SEARCH_CAP} AND (SELECT applies FROM t) THEN ${cut} ELSE false END AS cut
         FROM m
       ) c LEFT JOIN LATERAL (

@@ -16,6 +16,7 @@ export const SqlState = {
   tooManyConnections: '53300',
   queryCanceled: '57014',
   idleInTransactionTimeout: '25P03',
+  undefinedTable: '42P01',
 } as const;
 
 /** Five characters; no SQLSTATE class starts with E, while errno names (EPIPE) do. */

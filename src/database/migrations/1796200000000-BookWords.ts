@@ -13,12 +13,13 @@ const BACKFILL_BATCH = 2_000;
  *
  * Triggers keep it current in the same transaction as the book: after an insert, after a change of
  * title or author (search_vector is set by the BEFORE trigger of BookSearchVector), after a delete
- * and after a TRUNCATE of books. A row left over from a race with the backfill below only costs a
- * recheck: the search checks each book's search_vector itself.
+ * and after a TRUNCATE of books. The backfill below reads each batch FOR SHARE: a book changed or deleted
+ * while the batch reads it is read as committed (or skipped), so no stale word is left behind; a
+ * writer waits for one batch at most. The search checks each book's search_vector anyway.
  *
  * Never blocks traffic: the table is new; the triggers come first, so every write from then on
  * keeps it; existing books are filled in batches of short statements walking the primary key, each
- * reading books (no lock on them) and committing on its own. Rerunnable at every step.
+ * holding its books' share locks (reads go on) only while it runs, and committing on its own. Rerunnable at every step.
  */
 export class BookWords1796200000000 implements MigrationInterface {
   name = 'BookWords1796200000000';
@@ -76,7 +77,7 @@ export class BookWords1796200000000 implements MigrationInterface {
     let after: string | null = '00000000-0000-0000-0000-000000000000';
     while (after !== null) {
       const [row] = (await queryRunner.query(
-        `WITH batch AS (SELECT id, search_vector FROM books WHERE id > $1 ORDER BY id LIMIT $2),
+        `WITH batch AS (SELECT id, search_vector FROM books WHERE id > $1 ORDER BY id LIMIT $2 FOR SHARE),
          filled AS (
            INSERT INTO book_words (word, book_id)
            SELECT w, batch.id FROM batch, unnest(tsvector_to_array(batch.search_vector)) AS w
