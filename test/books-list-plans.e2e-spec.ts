@@ -109,6 +109,18 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
     expect(plan).not.toMatch(/Hash|Bitmap|Seq Scan/);
   });
 
+  it('search, a word left to the rows: the bitmap reads the rarer words only, the common one is a filter', async () => {
+    const plan = await explain(
+      statements({ search: 'title author' }).search('index', undefined, ['title']),
+      BITMAP_ONLY,
+    );
+    expect(plan).toContain(`Filter: ts_match_vq(search_vector, '''title'' & ''author'''::tsquery)`);
+    expect(plan).toMatch(
+      /Bitmap Index Scan on books_search_vector_idx[^\n]*\n\s*Index Cond: \(search_vector @@ '''author'''::tsquery\)/,
+    );
+    expect(plan).not.toContain('Seq Scan');
+  });
+
   it('search for a common word: Tid Range Scans over stretches of the table, no index, no table scan', async () => {
     // Default settings: ts_match_vq (no index serves it) leaves the planner nothing but the Tid Range Scans.
     const plan = await explain(statements({ search: 'title' }).search('sample', 1e9), 'SET LOCAL enable_tidscan = on');

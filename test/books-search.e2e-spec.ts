@@ -5,6 +5,7 @@ import {
   SPARSE_ESTIMATE,
   WALK_BUDGET,
   WORDS_BUDGET,
+  COMMON_WORD_RATIO,
 } from '../src/books/books-list.statements';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
@@ -209,6 +210,27 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
         [await served('crowded tale')],
       );
       expect(n).toBe(SEARCH_CAP + 1);
+    });
+
+    it('a common word beside a rare one is checked on the rows, not in the index: the same books, counted exactly', async () => {
+      await query(
+        db.url,
+        `INSERT INTO books (title, author, isbn, published_year, version) VALUES
+           ('crowded rarebird one', 'Crowd', '9789999999991', 2000, 1),
+           ('crowded rarebird two', 'Crowd', '9789999999992', 2000, 1),
+           ('rarebird alone', 'Crowd', '9789999999993', 2000, 1)`,
+      );
+      // The premise: the planner puts crowded in more than LONG_POSTINGS books and COMMON_WORD_RATIO times rarebird's.
+      const [explained] = await query<{ 'QUERY PLAN': [{ Plan: { Plans: { 'Plan Rows': number }[] } }] }>(
+        db.url,
+        `EXPLAIN (FORMAT JSON) SELECT 1 FROM books WHERE search_vector @@ to_tsquery('simple', 'crowded')
+         UNION ALL SELECT 1 FROM books WHERE search_vector @@ to_tsquery('simple', 'rarebird')`,
+      );
+      const [crowded, rarebird] = explained['QUERY PLAN'][0].Plan.Plans.map((branch) => branch['Plan Rows']);
+      expect(crowded).toBeGreaterThanOrEqual(Math.max(LONG_POSTINGS, COMMON_WORD_RATIO * rarebird));
+      const page = await get('search=rarebird%20crowded');
+      expect(page.meta).toEqual({ page: 1, limit: 20, total: 2 });
+      expect(page.data.map((b) => b.title).sort()).toEqual(['crowded rarebird one', 'crowded rarebird two']);
     });
 
     it('a word the statistics call common but the sample finds too few of: the index, an exact total', async () => {

@@ -9,6 +9,7 @@ import {
   SEARCH_CAP,
   LONG_POSTINGS,
   SPARSE_ESTIMATE,
+  COMMON_WORD_RATIO,
   type ListStatement,
   type Query,
   type Row,
@@ -57,7 +58,7 @@ export class BooksListQuery {
     const statements = new ListStatements(query, cursor);
     const plain: Query = (sql, params) => this.books.query<Row[]>(sql, params);
     if (query.search !== undefined) {
-      const { matches } = await this.estimate(statements);
+      const { matches, searchWords } = await this.estimate(statements);
       const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
       const words = statements.searchWords;
       if (words.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
@@ -78,8 +79,12 @@ export class BooksListQuery {
       }
       // Expected to match few: no plan reads fewer rows than the index's (capped()). Else the sample did
       // not hold the matches: they sit together, maybe at the far end of a table scan, so only the index may serve.
-      const statement = statements.search('index');
-      const rows = await (matches < LONG_POSTINGS ? run(plain, statement) : this.bitmapRows(statement));
+      // Without its common words the index condition may match many more books than the search: a bitmap still.
+      const common = commonWords(statements.andWords, searchWords);
+      const statement = statements.search('index', undefined, common);
+      const rows = await (matches < LONG_POSTINGS && !common.length
+        ? run(plain, statement)
+        : this.bitmapRows(statement));
       const total = rows[0].total!;
       if (total <= SEARCH_CAP) return page(statements, found(rows), total);
       // Ranked among the first SEARCH_CAP + 1 matches the index gave; the total is estimated.
@@ -128,23 +133,41 @@ export class BooksListQuery {
 
   /**
    * The planner's estimates: the matches, and per word of a `q` of several words (qWords) that
-   * word's, or 0 where it says no more than for a word it does not know (none without such words).
-   * Should the planner not answer with one branch per statement (a parallel plan), the words count
-   * as common: the walk is the plan whose cost is bounded.
+   * word's, or 0 where it says no more than for a word it does not know (none without such words);
+   * per word of a plain-AND `search` (andWords) that word's books. Should the planner not answer
+   * with one branch per statement (a parallel plan), the q words count as common (the walk is the
+   * plan whose cost is bounded) and the search words are not told apart.
    */
-  private async estimate(statements: ListStatements): Promise<{ matches: number; words: number[] }> {
+  private async estimate(
+    statements: ListStatements,
+  ): Promise<{ matches: number; words: number[]; searchWords: number[] }> {
     const { sql, params } = statements.estimate();
     const [explained] = await this.books.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(sql, params);
     const plan = explained['QUERY PLAN'][0].Plan;
     const words = statements.qWords.length;
-    if (!words) return { matches: plan['Plan Rows'], words: [] };
-    if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== words + 2) {
-      return { matches: plan['Plan Rows'], words: [Infinity] };
+    const searchWords = statements.andWords.length;
+    const branches = 1 + (words ? words + 1 : 0) + searchWords;
+    if (branches === 1) return { matches: plan['Plan Rows'], words: [], searchWords: [] };
+    if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== branches) {
+      return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], searchWords: [] };
     }
     const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
+    const searched = each.splice(each.length - searchWords);
+    if (!words) return { matches, words: [], searchWords: searched };
     const unknown = each.pop()!;
-    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)) };
+    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), searchWords: searched };
   }
+}
+
+/**
+ * The words of a plain-AND search to check on the rows rather than in the full-text index
+ * (COMMON_WORD_RATIO): in LONG_POSTINGS books or more, and COMMON_WORD_RATIO times as many as the
+ * rarest word, which always stays.
+ */
+export function commonWords(words: string[], estimates: number[]): string[] {
+  if (estimates.length !== words.length || !words.length) return [];
+  const rarest = Math.min(...estimates);
+  return words.filter((_, i) => estimates[i] >= LONG_POSTINGS && estimates[i] >= COMMON_WORD_RATIO * rarest);
 }
 
 interface PlanNode {

@@ -42,6 +42,15 @@ export const SAMPLE_PAGES = 8;
  */
 export const WORDS_BUDGET = 25_000;
 export const MAX_MERGED_WORDS = 3;
+/**
+ * A `search` of plain words read through the full-text index leaves out of the index condition a
+ * word the planner expects in LONG_POSTINGS books and COMMON_WORD_RATIO times as many as its rarest
+ * word, and checks it on the rows instead (`search('index', ..., common)`): the GIN AND would look
+ * up every entry of the rarer words in that word's posting tree (`the`, `of`, or a word in half the
+ * titles), while the rows the rarer words give have it often enough that few are read in vain.
+ */
+export const COMMON_WORD_RATIO = 10;
+export const MAX_AND_WORDS = 8;
 /** ts_rank divided by 1 + log(words): of two titles with the words, the shorter ranks first. */
 const RANK_NORMALIZATION = 1;
 /** `search` uses this text-search configuration (why `simple`: migration BookSearchVector). */
@@ -164,6 +173,8 @@ export class ListStatements {
     const branches = [`SELECT 1 FROM books book ${where}`];
     const lexemes = this.qWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`);
     if (lexemes.length) lexemes.push(`$$'-':*$$::tsquery`);
+    // Then one branch per word of a plain-AND `search` (andWords): that lexeme's books.
+    lexemes.push(...this.andWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(word)})`));
     for (const tsquery of lexemes) {
       branches.push(
         `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${tsquery}`,
@@ -182,13 +193,14 @@ export class ListStatements {
   }
 
   /**
-   * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_MERGED_WORDS words of letters
-   * and digits alone and no other filter is set: the searches words() serves. Whether PostgreSQL
-   * reads them the same way (`simple` parser, websearch syntax) words() checks itself.
+   * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_AND_WORDS words of
+   * letters and digits alone: a plain AND (`or` is an operator in websearch_to_tsquery), whose
+   * words' estimates estimate() adds. Each is one token of the `simple` parser, so to_tsquery reads
+   * it the way websearch_to_tsquery does.
    */
-  get searchWords(): string[] {
+  get andWords(): string[] {
     const text = this.query.search;
-    if (text === undefined || this.filters.length || !/^[\p{L}\p{N}\s]+$/u.test(text)) return [];
+    if (text === undefined || !/^[\p{L}\p{N}\s]+$/u.test(text)) return [];
     const words = [
       ...new Set(
         text
@@ -197,9 +209,17 @@ export class ListStatements {
           .filter((word) => word),
       ),
     ];
-    // `or` is an operator in websearch_to_tsquery.
-    if (words.includes('or') || words.length < 2 || words.length > MAX_MERGED_WORDS) return [];
+    if (words.includes('or') || words.length < 2 || words.length > MAX_AND_WORDS) return [];
     return words;
+  }
+
+  /**
+   * The andWords that words() serves: 2 to MAX_MERGED_WORDS, and no other filter. Whether
+   * PostgreSQL reads them the same way words() checks itself.
+   */
+  get searchWords(): string[] {
+    const words = this.andWords;
+    return this.filters.length || words.length > MAX_MERGED_WORDS ? [] : words;
   }
 
   private tsquery(bind: (value: unknown, cast?: string) => string): string {
@@ -261,10 +281,18 @@ export class ListStatements {
    * follow the table's size in pages (`blocks`), and books created after the first page (`as_of`) are
    * left out; a later page's cursor brings both back, so every page ranks the same candidates.
    */
-  search(source: SearchSource, expected?: number): ListStatement {
+  search(source: SearchSource, expected?: number, common: string[] = []): ListStatement {
     const { params, bind } = this.fork();
     const tsquery = this.tsquery(bind);
-    const filters = [`book.search_vector @@ ${tsquery}`, ...this.filters].join(' AND ');
+    // Words left out of the index condition (COMMON_WORD_RATIO) are checked by ts_match_vq, which no index serves.
+    const rarer = this.andWords.filter((word) => !common.includes(word));
+    const matched = common.length
+      ? [
+          `book.search_vector @@ to_tsquery('${SEARCH_CONFIG}', ${bind(rarer.join(' & '))})`,
+          `ts_match_vq(book.search_vector, ${tsquery})`,
+        ]
+      : [`book.search_vector @@ ${tsquery}`];
+    const filters = [...matched, ...this.filters].join(' AND ');
     const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
     let candidates = `SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks, NULL::text AS as_of FROM books book WHERE ${filters}`;
     if (source === 'sample') {
