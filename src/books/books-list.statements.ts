@@ -173,11 +173,17 @@ export class ListStatements {
     const branches = [`SELECT 1 FROM books book ${where}`];
     const lexemes = this.qWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(`${word}:*`)})`);
     if (lexemes.length) lexemes.push(`$$'-':*$$::tsquery`);
-    // Then one branch per word of a plain-AND `search` (andWords): that lexeme's books.
-    lexemes.push(...this.andWords.map((word) => `to_tsquery('${SEARCH_CONFIG}', ${bind(word)})`));
     for (const tsquery of lexemes) {
       branches.push(
         `SELECT 1 FROM (SELECT search_vector FROM books OFFSET 0) book WHERE book.search_vector @@ ${tsquery}`,
+      );
+    }
+    // Then one branch per word of a plain-AND `search` (andWords): that lexeme's books. A whole
+    // lexeme is no prefix match, so costing the index path is cheap: ~0.16 ms a branch at a
+    // million rows, against ~0.7 ms through the subquery (pgbench on lists_lab).
+    for (const word of this.andWords) {
+      branches.push(
+        `SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('${SEARCH_CONFIG}', ${bind(word)})`,
       );
     }
     return { plan: 'sparse', sql: `EXPLAIN (FORMAT JSON) ${branches.join(' UNION ALL ')}`, params };
@@ -194,13 +200,14 @@ export class ListStatements {
 
   /**
    * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_AND_WORDS words of
-   * letters and digits alone: a plain AND (`or` is an operator in websearch_to_tsquery), whose
-   * words' estimates estimate() adds. Each is one token of the `simple` parser, so to_tsquery reads
-   * it the way websearch_to_tsquery does.
+   * ASCII letters and digits between spaces: a plain AND (`or` is an operator in
+   * websearch_to_tsquery), whose words' estimates estimate() adds. Each is one token of the
+   * `simple` parser whatever the database's locale (which decides what else is a letter), so
+   * to_tsquery reads it as websearch_to_tsquery does and none is dropped as no lexeme.
    */
   get andWords(): string[] {
     const text = this.query.search;
-    if (text === undefined || !/^[\p{L}\p{N}\s]+$/u.test(text)) return [];
+    if (text === undefined || !/^[A-Za-z0-9 ]+$/.test(text)) return [];
     const words = [
       ...new Set(
         text
