@@ -97,10 +97,7 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
   });
 
   it('search for several common words: a Merge Join of their book_words entries in book_id order, then each book by its key', async () => {
-    const plan = await explain(
-      statements({ search: 'title author' }).words(['title', 'author']),
-      'SET LOCAL enable_seqscan = off',
-    );
+    const plan = await explain(statements({ search: 'title author' }).words(), 'SET LOCAL enable_seqscan = off');
     // The merge is below the books' lookups (it is not fed by them) and nothing sorts its output before the LIMIT.
     expect(plan).toMatch(
       /Limit[^]*Nested Loop[^]*Merge Join[^]*Index Only Scan using book_words_pkey[^]*Index Only Scan using book_words_pkey[^]*Index Scan using "PK_\w+" on books/,

@@ -58,12 +58,11 @@ export class BooksListQuery {
     const statements = new ListStatements(query, cursor);
     const plain: Query = (sql, params) => this.books.query<Row[]>(sql, params);
     if (query.search !== undefined) {
-      const { matches, searchWords } = await this.estimate(statements);
+      const { matches, wordEstimates } = await this.estimate(statements);
       const estimated = Math.max(SEARCH_CAP + 1, Math.round(matches));
-      const words = statements.searchWords;
-      if (words.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
+      if (statements.searchWords.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
         // Several common words: the first SEARCH_CAP + 1 books with them all, merged from book_words.
-        const rows = await this.wordsRows(plain, statements, words);
+        const rows = await this.wordsRows(plain, statements);
         const [{ total, applies, cut }] = rows ?? [{}];
         // A later page stays with its first page's books, whatever it finds.
         if (rows && applies && (!cut || cursor?.words)) {
@@ -80,7 +79,7 @@ export class BooksListQuery {
       // Expected to match few: no plan reads fewer rows than the index's (capped()). Else the sample did
       // not hold the matches: they sit together, maybe at the far end of a table scan, so only the index may serve.
       // Without its common words the index condition may match many more books than the search: a bitmap still.
-      const common = commonWords(statements.andWords, searchWords);
+      const common = commonWords(statements.andWords, wordEstimates);
       const statement = statements.search('index', undefined, common);
       const rows = await (matches < LONG_POSTINGS && !common.length
         ? run(plain, statement)
@@ -114,9 +113,9 @@ export class BooksListQuery {
   }
 
   /** The words() statement's rows, or undefined where book_words does not exist (DB_SCHEMA_MODE=sync). */
-  private async wordsRows(plain: Query, statements: ListStatements, words: string[]): Promise<Row[] | undefined> {
+  private async wordsRows(plain: Query, statements: ListStatements): Promise<Row[] | undefined> {
     try {
-      return await run(plain, statements.words(words));
+      return await run(plain, statements.words());
     } catch (error) {
       if (errorCode(error) === SqlState.undefinedTable) return undefined;
       throw error;
@@ -140,22 +139,22 @@ export class BooksListQuery {
    */
   private async estimate(
     statements: ListStatements,
-  ): Promise<{ matches: number; words: number[]; searchWords: number[] }> {
+  ): Promise<{ matches: number; words: number[]; wordEstimates: number[] }> {
     const { sql, params } = statements.estimate();
     const [explained] = await this.books.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(sql, params);
     const plan = explained['QUERY PLAN'][0].Plan;
     const words = statements.qWords.length;
-    const searchWords = statements.andWords.length;
-    const branches = 1 + (words ? words + 1 : 0) + searchWords;
-    if (branches === 1) return { matches: plan['Plan Rows'], words: [], searchWords: [] };
+    const andWords = statements.andWords.length;
+    const branches = 1 + (words ? words + 1 : 0) + andWords;
+    if (branches === 1) return { matches: plan['Plan Rows'], words: [], wordEstimates: [] };
     if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== branches) {
-      return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], searchWords: [] };
+      return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], wordEstimates: [] };
     }
     const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
-    const searched = each.splice(each.length - searchWords);
-    if (!words) return { matches, words: [], searchWords: searched };
+    const wordEstimates = each.splice(each.length - andWords);
+    if (!words) return { matches, words: [], wordEstimates };
     const unknown = each.pop()!;
-    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), searchWords: searched };
+    return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), wordEstimates };
   }
 }
 

@@ -108,6 +108,14 @@ export class ListStatements {
   readonly filters: string[] = [];
   readonly sort: (typeof SORT_KEYS)[BookSortField];
   readonly direction: 'ASC' | 'DESC';
+  /**
+   * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_AND_WORDS words of
+   * ASCII letters and digits between spaces: a plain AND (`or` is an operator in
+   * websearch_to_tsquery), whose words' estimates estimate() adds. Each is one token of the
+   * `simple` parser whatever the database's locale (which decides what else is a letter), so
+   * to_tsquery reads it as websearch_to_tsquery does and none is dropped as no lexeme.
+   */
+  readonly andWords: string[];
   private readonly filterCount: number;
 
   constructor(
@@ -126,6 +134,7 @@ export class ListStatements {
     this.filterCount = this.params.length;
     this.sort = SORT_KEYS[query.sort];
     this.direction = query.order === 'desc' ? 'DESC' : 'ASC';
+    this.andWords = plainWords(query.search);
   }
 
   private bind(value: unknown, cast = ''): string {
@@ -196,28 +205,6 @@ export class ListStatements {
   get qWords(): string[] {
     const words = this.query.q?.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
     return words.length > 1 ? words : [];
-  }
-
-  /**
-   * The words of `search` as lower-case lexemes (distinct), when it is 2 to MAX_AND_WORDS words of
-   * ASCII letters and digits between spaces: a plain AND (`or` is an operator in
-   * websearch_to_tsquery), whose words' estimates estimate() adds. Each is one token of the
-   * `simple` parser whatever the database's locale (which decides what else is a letter), so
-   * to_tsquery reads it as websearch_to_tsquery does and none is dropped as no lexeme.
-   */
-  get andWords(): string[] {
-    const text = this.query.search;
-    if (text === undefined || !/^[A-Za-z0-9 ]+$/.test(text)) return [];
-    const words = [
-      ...new Set(
-        text
-          .toLowerCase()
-          .split(/\s+/)
-          .filter((word) => word),
-      ),
-    ];
-    if (words.includes('or') || words.length < 2 || words.length > MAX_AND_WORDS) return [];
-    return words;
   }
 
   /**
@@ -323,16 +310,24 @@ export class ListStatements {
               AND ${sampled.join(' AND ')} LIMIT ${SEARCH_CAP + 1}
           ) book`;
     }
+    const sql = `WITH ${capped(candidates, SEARCH_CAP + 1)}
+      ${this.rankedPage('SELECT count(*)::int AS total FROM m', bind)}`;
+    return { plan: 'search', sql, params };
+  }
+
+  /**
+   * The page of a search's ranked candidates (the CTE `m`) after the cursor, by (rank, id)
+   * descending, beside the row `counted` (their count, and whatever else the statement reports).
+   */
+  private rankedPage(counted: string, bind: (value: unknown, cast?: string) => string): string {
     const after = this.cursor
       ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
       : 'true';
-    const sql = `WITH ${capped(candidates, SEARCH_CAP + 1)}
-      SELECT c.total, b.* FROM (SELECT count(*)::int AS total FROM m) c LEFT JOIN LATERAL (
+    return `SELECT c.*, b.* FROM (${counted}) c LEFT JOIN LATERAL (
         SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE ${after} ORDER BY book.rank DESC, book.id DESC
         LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
       ) b ON true`;
-    return { plan: 'search', sql, params };
   }
 
   /**
@@ -346,7 +341,8 @@ export class ListStatements {
    * A later page reads the same books: those its cursor's first page found (up to its `last` id,
    * created before its `as_of`), with twice the budget for books added in between, and no `cut`.
    */
-  words(words: string[]): ListStatement {
+  words(): ListStatement {
+    const words = this.searchWords;
     const { params, bind } = this.fork();
     const tsquery = this.tsquery(bind);
     const text = bind(this.query.search);
@@ -365,9 +361,6 @@ export class ListStatements {
       .reduce((join, list, i) => `${join} JOIN ${list} w${i + 1} USING (book_id)`, `${entries[0]} w0`);
     const cut = pinned ? 'false' : entries.map((list) => `(SELECT count(*) FROM ${list} w) = ${budget}`).join(' OR ');
     const rank = `ts_rank(book.search_vector, ${tsquery}, ${RANK_NORMALIZATION}) AS rank`;
-    const after = this.cursor
-      ? `(book.rank, book.id) < (${bind(this.cursor.key, '::real')}, ${bind(this.cursor.id, '::uuid')})`
-      : 'true';
     const sql = `WITH t AS MATERIALIZED (SELECT ${asOf} AS as_of, ${applies} AS applies),
       m AS MATERIALIZED (
         SELECT ${RAW_COLUMNS}, ${rank}, NULL::int AS blocks,
@@ -384,16 +377,13 @@ export class ListStatements {
         WHERE (SELECT applies FROM t)
         ORDER BY w.book_id LIMIT ${SEARCH_CAP + 1}
       )
-      SELECT c.*, b.* FROM (
-        SELECT count(*)::int AS total, (SELECT applies FROM t) AS applies,
+      ${this.rankedPage(
+        `SELECT count(*)::int AS total, (SELECT applies FROM t) AS applies,
           (SELECT id::text FROM m ORDER BY id DESC LIMIT 1) AS last_id,
           CASE WHEN count(*) <= ${SEARCH_CAP} AND (SELECT applies FROM t) THEN ${cut} ELSE false END AS cut
-        FROM m
-      ) c LEFT JOIN LATERAL (
-        SELECT ${BOOK_COLUMNS}, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
-        WHERE ${after} ORDER BY book.rank DESC, book.id DESC
-        LIMIT ${bind(this.query.limit + 1)} OFFSET ${bind(this.offset())}
-      ) b ON true`;
+        FROM m`,
+        bind,
+      )}`;
     return { plan: 'search', sql, params };
   }
 }
@@ -408,6 +398,20 @@ export class ListStatements {
  */
 function capped(matches: string, cap: number): string {
   return `c AS MATERIALIZED (${matches}), m AS MATERIALIZED (SELECT * FROM c LIMIT ${cap})`;
+}
+
+/** ListStatements.andWords of a `search` text. */
+function plainWords(text: string | undefined): string[] {
+  if (text === undefined || !/^[A-Za-z0-9 ]+$/.test(text)) return [];
+  const words = [
+    ...new Set(
+      text
+        .toLowerCase()
+        .split(' ')
+        .filter((word) => word),
+    ),
+  ];
+  return words.includes('or') || words.length < 2 || words.length > MAX_AND_WORDS ? [] : words;
 }
 
 function escapeLike(value: string): string {

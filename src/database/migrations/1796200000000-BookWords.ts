@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { withLockTimeout } from './safe-migration';
+import { withLockTimeout, writeInBatches } from './safe-migration';
 
 /** Books whose words one backfill statement writes. */
 const BACKFILL_BATCH = 2_000;
@@ -73,21 +73,21 @@ export class BookWords1796200000000 implements MigrationInterface {
   }
 
   /** Existing books' words, BACKFILL_BATCH books per statement, in primary-key order. */
-  private async backfill(queryRunner: QueryRunner): Promise<void> {
-    let after: string | null = '00000000-0000-0000-0000-000000000000';
-    while (after !== null) {
-      const [row] = (await queryRunner.query(
-        `WITH batch AS (SELECT id, search_vector FROM books WHERE id > $1 ORDER BY id LIMIT $2 FOR SHARE),
-         filled AS (
-           INSERT INTO book_words (word, book_id)
-           SELECT w, batch.id FROM batch, unnest(tsvector_to_array(batch.search_vector)) AS w
-           ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT (SELECT id::text FROM batch ORDER BY id DESC LIMIT 1) AS last, (SELECT count(*) FROM filled)::int AS filled`,
-        [after, BACKFILL_BATCH],
-      )) as { last: string | null }[];
-      // The linter's recording runner answers nothing: one batch is all it needs to see.
-      after = row?.last ?? null;
-    }
+  private backfill(queryRunner: QueryRunner): Promise<void> {
+    return writeInBatches(
+      queryRunner,
+      {
+        table: 'books',
+        key: 'id',
+        start: '00000000-0000-0000-0000-000000000000',
+        batchSize: BACKFILL_BATCH,
+        columns: ['search_vector'],
+        lockRows: true,
+      },
+      `INSERT INTO book_words (word, book_id)
+       SELECT w, batch.id FROM batch, unnest(tsvector_to_array(batch.search_vector)) AS w
+       ON CONFLICT DO NOTHING`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -61,36 +61,59 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export interface Backfill {
+export interface BatchWalk {
   table: string;
   /** A unique, indexed column the batches walk in order (the primary key). */
   key: string;
   /** Where the walk starts: below every key. */
   start: string;
-  set: string;
-  /** Which rows of a batch still need `set`. */
-  where: string;
   batchSize?: number;
 }
 
+export interface Backfill extends BatchWalk {
+  set: string;
+  /** Which rows of a batch still need `set`. */
+  where: string;
+}
+
 /**
- * Fills existing rows in batches of short statements, for a migration with `transaction = false`:
- * each batch commits on its own, so row locks last one batch, and lock_timeout bounds each wait.
- * Batches walk the key's index, so each reads only its own rows (a repeated
+ * Runs `write` once per batch of rows, for a migration with `transaction = false`: each batch is
+ * one short statement that commits on its own, so row locks last one batch, and lock_timeout
+ * bounds each wait. Batches walk the key's index, so each reads only its own rows (a repeated
  * `WHERE <column> IS NULL LIMIT n` would rescan the filled part of the table every time).
+ * `write` is a data-modifying statement over the CTE `batch`, which holds the batch's key and
+ * `columns`; `lockRows` reads the batch FOR SHARE (a row changed meanwhile is read as committed,
+ * a deleted one skipped).
  */
-export async function backfillInBatches(queryRunner: QueryRunner, fill: Backfill): Promise<void> {
-  const table = quoteIdent(fill.table);
-  const key = quoteIdent(fill.key);
-  let after: string | null = fill.start;
+export async function writeInBatches(
+  queryRunner: QueryRunner,
+  walk: BatchWalk & { columns?: string[]; lockRows?: boolean },
+  write: string,
+): Promise<void> {
+  const table = quoteIdent(walk.table);
+  const key = quoteIdent(walk.key);
+  const columns = [key, ...(walk.columns ?? []).map(quoteIdent)].join(', ');
+  const lock = walk.lockRows ? ' FOR SHARE' : '';
+  let after: string | null = walk.start;
   while (after !== null) {
     const [row] = (await queryRunner.query(
-      `WITH batch AS (SELECT ${key} FROM ${table} WHERE ${key} > $1 ORDER BY ${key} LIMIT $2),
-       filled AS (UPDATE ${table} SET ${fill.set} WHERE ${key} IN (SELECT ${key} FROM batch) AND (${fill.where}) RETURNING 1)
-       SELECT (SELECT ${key}::text FROM batch ORDER BY ${key} DESC LIMIT 1) AS last, (SELECT count(*) FROM filled)::int AS filled`,
-      [after, fill.batchSize ?? 5000],
+      `WITH batch AS (SELECT ${columns} FROM ${table} WHERE ${key} > $1 ORDER BY ${key} LIMIT $2${lock}),
+       written AS (${write} RETURNING 1)
+       SELECT (SELECT ${key}::text FROM batch ORDER BY ${key} DESC LIMIT 1) AS last, (SELECT count(*) FROM written)::int AS written`,
+      [after, walk.batchSize ?? 5000],
     )) as { last: string | null }[];
     // The linter's recording runner answers nothing: one batch is all it needs to see.
     after = row?.last ?? null;
   }
+}
+
+/** Fills existing rows in batches (writeInBatches): `set` on the rows of each batch that match `where`. */
+export async function backfillInBatches(queryRunner: QueryRunner, fill: Backfill): Promise<void> {
+  const table = quoteIdent(fill.table);
+  const key = quoteIdent(fill.key);
+  await writeInBatches(
+    queryRunner,
+    fill,
+    `UPDATE ${table} SET ${fill.set} WHERE ${key} IN (SELECT ${key} FROM batch) AND (${fill.where})`,
+  );
 }
