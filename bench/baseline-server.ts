@@ -9,7 +9,7 @@
  */
 import * as http from 'node:http';
 import { DatabaseError, Pool, PoolClient } from 'pg';
-import { BOOK_COLUMNS, COUNT_CAP, LIST_SQL } from './lib/sql';
+import { BOOK_COLUMNS, COUNT_CAP, LIST_SQL, WRITABLE_COLUMNS } from './lib/sql';
 
 const pool = new Pool({
   connectionString: process.env.DATABASE_URL,
@@ -42,14 +42,7 @@ async function write<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = 'application/json; charset=utf-8';
-const PATCHABLE: Record<string, string> = {
-  title: 'title',
-  author: 'author',
-  isbn: 'isbn',
-  publishedYear: 'published_year',
-  pageCount: 'page_count',
-  summary: 'summary',
-};
+const PATCHABLE: Record<string, string> = WRITABLE_COLUMNS;
 
 interface Book {
   id: string;

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { BooksModule } from './books/books.module';
 import { CommonModule } from './common/common.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RateLimitModule } from './common/rate-limit.module';
 import { RateLimitStorage } from './common/rate-limit.storage';
-import { throttlerOptions } from './common/throttler-options';
+import { RateLimitGuard, throttlerOptions } from './common/throttler-options';
 import { AppConfig, appConfig } from './config/app.config';
 import { databaseConfig } from './config/database.config';
 import { DatabaseModule } from './database/database.module';
@@ -36,7 +36,7 @@ import { HealthModule } from './health/health.module';
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
   ],
 })
 export class AppModule {}

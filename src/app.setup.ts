@@ -9,6 +9,7 @@ import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
 import { helmetHeaders } from './common/security-headers';
+import { lazyChildLogger } from './observability/pino-logger';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app.config';
 import type { TrustProxy } from './config/trust-proxy';
@@ -21,6 +22,7 @@ export function createFastifyAdapter(config: AppConfig, logger?: FastifyBaseLogg
     ...(logger && {
       loggerInstance: logger,
       logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+      childLoggerFactory: lazyChildLogger,
     }),
     bodyLimit: config.bodyLimitBytes,
     // A client trickling its headers or body is answered 408 and closed (Node checks every second).
@@ -56,7 +58,6 @@ function fastifyTrustProxy(trust: TrustProxy): string[] | ((address: string, hop
 export function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = app.get(ShutdownState);
-  const http = new Logger('HTTP');
 
   // Only JSON bodies: a text/plain body is a 415, not a string handed to the validator.
   fastify.removeContentTypeParser(['text/plain']);
@@ -71,26 +72,35 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   });
   installShutdownHooks(fastify, shutdown);
   installConsistencyScope(fastify);
-  fastify.addHook('onResponse', (request, reply, done) => {
-    // One line per request: fields to query in JSON logs, a sentence in readable ones.
-    const line = {
-      method: request.method,
-      url: request.url,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      requestId: request.id,
-      ip: request.ip,
-    };
-    http.log(
-      config.logFormat === 'json'
-        ? line
-        : `${line.method} ${line.url} ${line.status} from ${line.ip} ${line.ms}ms id=${line.requestId}`,
-    );
-    done();
-  });
+  // One line per request at LOG_LEVEL=log and below; above, no hook builds a line nobody writes.
+  if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(app, config);
 
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);
+}
+
+/** One line per request: fields to query in JSON logs, a sentence in readable ones. */
+function logRequests(app: NestFastifyApplication, config: AppConfig): void {
+  const http = new Logger('HTTP');
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      const line = {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        requestId: request.id,
+        ip: request.ip,
+      };
+      http.log(
+        config.logFormat === 'json'
+          ? line
+          : `${line.method} ${line.url} ${line.status} from ${line.ip} ${line.ms}ms id=${line.requestId}`,
+      );
+      done();
+    });
 }
 
 const HELMET_OPTIONS = {

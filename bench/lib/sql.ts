@@ -2,9 +2,9 @@
  * The baseline's SQL: the statements the service sends for the benchmarked requests
  * (GET /books?limit=N is the default sort, createdAt ascending), on the service's own column list.
  */
-import { BOOK_COLUMNS, EXACT_TOTAL_CAP } from '../../src/books/book-sql';
+import { BOOK_COLUMNS, EXACT_TOTAL_CAP, WRITABLE_COLUMNS } from '../../src/books/book-sql';
 
-export { BOOK_COLUMNS };
+export { BOOK_COLUMNS, WRITABLE_COLUMNS };
 
 /** Count capped at 10 000 matches (an estimate beyond), and the page plus one row, as the service asks. */
 export const COUNT_CAP = EXACT_TOTAL_CAP;

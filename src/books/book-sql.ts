@@ -17,6 +17,53 @@ export const BOOK_COLUMNS = [
   'version',
 ].join(', ');
 
+/** The columns a client may set, by DTO field, in the order of every INSERT. */
+export const WRITABLE_COLUMNS = {
+  title: 'title',
+  author: 'author',
+  isbn: 'isbn',
+  publishedYear: 'published_year',
+  pageCount: 'page_count',
+  summary: 'summary',
+} as const;
+
+export type WritableField = keyof typeof WRITABLE_COLUMNS;
+
+const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
+
+/**
+ * INSERT of `count` books, each row's writable fields as parameters in WRITABLE_COLUMNS order
+ * (an absent optional field is a NULL, the column's default); version starts at 1.
+ */
+export function insertBooksSql(count: number): string {
+  const width = WRITABLE_FIELDS.length;
+  const rows: string[] = [];
+  for (let row = 0; row < count; row++) {
+    const params = WRITABLE_FIELDS.map((_field, column) => `$${row * width + column + 1}`);
+    rows.push(`(${params.join(', ')}, 1)`);
+  }
+  const columns = WRITABLE_FIELDS.map((field) => WRITABLE_COLUMNS[field]).join(', ');
+  return `INSERT INTO books (${columns}, version) VALUES ${rows.join(', ')} RETURNING ${BOOK_COLUMNS}`;
+}
+
+/**
+ * UPDATE of one book by id ($1): the given fields from $2 on, then the version bump; with
+ * `versions`, only while the version is one of the array in the last parameter (If-Match).
+ */
+export function updateBookSql(fields: readonly WritableField[], versions: boolean): string {
+  const sets = fields.map((field, index) => `${WRITABLE_COLUMNS[field]} = $${index + 2}`);
+  const match = versions ? ` AND version = ANY($${fields.length + 2}::int[])` : '';
+  return (
+    `UPDATE books SET ${sets.join(', ')}, version = version + 1, updated_at = now() ` +
+    `WHERE id = $1${match} RETURNING ${BOOK_COLUMNS}`
+  );
+}
+
+/** DELETE of one book by id ($1); with `versions`, only while its version is one of the array in $2. */
+export function deleteBookSql(versions: boolean): string {
+  return `DELETE FROM books WHERE id = $1${versions ? ' AND version = ANY($2::int[])' : ''}`;
+}
+
 /**
  * `total` is exact up to this many matches. Past it, counting would read every match on every
  * request (tens of ms at a million rows), so it is estimated and `meta.totalEstimated` is true.

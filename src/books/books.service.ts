@@ -7,7 +7,14 @@ import { ReadRouter } from '../database/replicas/read-router';
 import { ReadRetry } from '../database/runtime/read-retry';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
 import type { BookCursor } from './book-cursor';
-import { BOOK_COLUMNS } from './book-sql';
+import {
+  BOOK_COLUMNS,
+  deleteBookSql,
+  insertBooksSql,
+  updateBookSql,
+  WRITABLE_COLUMNS,
+  type WritableField,
+} from './book-sql';
 import { conflict, isbnTaken, notFound, preconditionFailed } from './books.errors';
 import { BooksListQuery, type BooksPage } from './books-list.query';
 import type { CreateBookDto } from './dto/create-book.dto';
@@ -63,17 +70,10 @@ export class BooksService {
 
   /** One multi-row INSERT in a transaction; ISBNs are distinct here, so they give back the input order. */
   private async insert(dtos: CreateBookDto[], fieldOfIsbn: (isbn?: string) => string): Promise<Book[]> {
+    const sql = dtos.length === 1 ? INSERT_ONE : insertBooksSql(dtos.length);
+    const params = dtos.flatMap(insertParams);
     try {
-      const rows = await this.transactions.run(async (manager) => {
-        const result = await manager
-          .withRepository(this.books)
-          .createQueryBuilder()
-          .insert()
-          .values(dtos.map(toColumns))
-          .returning(BOOK_COLUMNS)
-          .execute();
-        return result.raw as Book[];
-      });
+      const rows = await this.transactions.run((manager) => manager.query<Book[]>(sql, params));
       const byIsbn = new Map(rows.map((row) => [row.isbn, row]));
       return dtos.map((dto) => byIsbn.get(dto.isbn)!);
     } catch (error) {
@@ -109,19 +109,16 @@ export class BooksService {
    */
   async update(id: string, dto: UpdateBookDto, ifMatch: EntityTag): Promise<Book> {
     if (ifMatch !== '*' && ifMatch.length === 0) throw await this.matchFailed(id);
+    const fields = WRITABLE_FIELDS.filter((field) => dto[field] !== undefined);
+    const params: unknown[] = [id, ...fields.map((field) => dto[field])];
+    if (ifMatch !== '*') params.push(ifMatch);
+    const sql = updateSql(fields, ifMatch !== '*');
     try {
       return await this.transactions.run(async (manager) => {
-        const repo = manager.withRepository(this.books);
-        const qb = repo
-          .createQueryBuilder()
-          .update(Book)
-          .set({ ...toColumns(dto), version: () => 'version + 1', updatedAt: () => 'now()' })
-          .where('id = :id', { id });
-        if (ifMatch !== '*') qb.andWhere('version IN (:...versions)', { versions: ifMatch });
-        const result = await qb.returning(BOOK_COLUMNS).execute();
-        const [book] = result.raw as Book[];
+        // UPDATE answers [rows, rowCount] through TypeORM's query().
+        const [[book]] = await manager.query<[Book[], number]>(sql, params);
         if (book) return book;
-        throw (await repo.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+        throw (await manager.withRepository(this.books).existsBy({ id })) ? preconditionFailed(id) : notFound(id);
       });
     } catch (error) {
       throw this.mapWriteError(error, () => 'isbn');
@@ -131,13 +128,16 @@ export class BooksService {
   async remove(id: string, ifMatch?: EntityTag): Promise<void> {
     // An If-Match naming no version this service issued matches nothing.
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch.length === 0) throw await this.matchFailed(id);
+    const versions = ifMatch !== undefined && ifMatch !== '*';
+    const sql = versions ? DELETE_MATCHING : DELETE_ANY;
+    const params = versions ? [id, ifMatch] : [id];
     await this.transactions.run(async (manager) => {
-      const repo = manager.withRepository(this.books);
-      const qb = repo.createQueryBuilder().delete().from(Book).where('id = :id', { id });
-      if (ifMatch && ifMatch !== '*') qb.andWhere('version IN (:...versions)', { versions: ifMatch });
-      const result = await qb.execute();
-      if (result.affected) return;
-      throw ifMatch && (await repo.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+      // DELETE answers [rows, rowCount] through TypeORM's query().
+      const [, affected] = await manager.query<[unknown[], number]>(sql, params);
+      if (affected) return;
+      throw versions && (await manager.withRepository(this.books).existsBy({ id }))
+        ? preconditionFailed(id)
+        : notFound(id);
     });
   }
 
@@ -160,14 +160,21 @@ export class BooksService {
   }
 }
 
-/** Only the columns a client may set; anything else in a DTO never reaches SQL. */
-function toColumns(dto: Partial<CreateBookDto>): Partial<Book> {
-  const columns: Partial<Book> = {};
-  if (dto.title !== undefined) columns.title = dto.title;
-  if (dto.author !== undefined) columns.author = dto.author;
-  if (dto.isbn !== undefined) columns.isbn = dto.isbn;
-  if (dto.publishedYear !== undefined) columns.publishedYear = dto.publishedYear;
-  if (dto.pageCount !== undefined) columns.pageCount = dto.pageCount;
-  if (dto.summary !== undefined) columns.summary = dto.summary;
-  return columns;
+const INSERT_ONE = insertBooksSql(1);
+const DELETE_ANY = deleteBookSql(false);
+const DELETE_MATCHING = deleteBookSql(true);
+const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
+
+/** UPDATE texts by the fields set and whether If-Match names versions: at most 2^6 x 2 of them. */
+const updateTexts = new Map<string, string>();
+function updateSql(fields: WritableField[], versions: boolean): string {
+  const key = `${fields.join(',')}:${versions}`;
+  let sql = updateTexts.get(key);
+  if (sql === undefined) updateTexts.set(key, (sql = updateBookSql(fields, versions)));
+  return sql;
+}
+
+/** Only the fields a client may set reach SQL, in WRITABLE_COLUMNS order; an absent optional one is NULL. */
+function insertParams(dto: CreateBookDto): unknown[] {
+  return WRITABLE_FIELDS.map((field) => dto[field] ?? null);
 }

@@ -1,5 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
-import type { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app.config';
 
@@ -24,4 +24,16 @@ function isHealthProbe(context: ExecutionContext): boolean {
   if (context.getType() !== 'http') return false;
   const url = context.switchToHttp().getRequest<FastifyRequest>().url;
   return url === '/health' || url.startsWith('/health/');
+}
+
+/**
+ * The library's guard, told to skip before it reads any metadata: its own order reads each
+ * throttler's route metadata (reflect-metadata) on every request before calling skipIf, which
+ * costs a request several µs when throttling is off or the path is a health probe.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(this.commonOptions.skipIf?.(context) ?? false);
+  }
 }

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DatabaseError, type Pool } from 'pg';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
-import { Replica, ReplicaSet } from './replica-set';
+import { ReplicaSet } from './replica-set';
 
 /**
  * Runs a read-only statement on a replica when one may serve it, else on the primary. Which one
@@ -32,7 +33,7 @@ export class ReadRouter {
     for (let i = 0; i < candidates.length; i++) {
       const replica = candidates[(start + i) % candidates.length];
       try {
-        const rows = await this.onReplica<T>(replica, sql, params);
+        const rows = await onPool<T>(replica.pool, sql, params);
         if (scope) scope.servedBy = replica.name;
         return rows;
       } catch (error) {
@@ -42,26 +43,46 @@ export class ReadRouter {
         else this.logger.debug(`read failed on ${replica.name} (${errorCode(error) ?? reason}); trying elsewhere`);
       }
     }
-    const rows = (await this.dataSource.query(sql, params)) as T;
+    const rows = await this.onPrimary<T>(sql, params);
     if (scope) scope.servedBy = PRIMARY;
     return rows;
   }
 
   /**
-   * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,
-   * which the connection watchdog cannot see, so a read on a frozen replica would wait forever.
+   * On the DataSource's own pool, without a TypeORM QueryRunner: one plain statement needs none of
+   * its transaction state or subscribers, and making one per read was most of TypeORM's cost on a
+   * GET by id. What the QueryRunner did that matters is kept: the query log, and a failed
+   * statement surfaces as TypeORM's QueryFailedError, which the problem mapping reads.
    */
-  private async onReplica<T>(replica: Replica, sql: string, params: unknown[]): Promise<T> {
-    const client = await replica.pool.connect();
-    let failure: Error | undefined;
+  private async onPrimary<T>(sql: string, params: unknown[]): Promise<T> {
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (!pool) return await this.dataSource.query(sql, params);
+    const logger = this.dataSource.logger;
+    logger.logQuery(sql, params);
     try {
-      return (await client.query(sql, params)).rows as T;
+      return await onPool<T>(pool, sql, params);
     } catch (error) {
-      failure = error as Error;
-      throw error;
-    } finally {
-      // With an error the connection is discarded rather than pooled.
-      client.release(failure && isTransientConnectionError(failure) ? failure : undefined);
+      if (!(error instanceof DatabaseError)) throw error;
+      logger.logQueryError(error, sql, params);
+      throw new QueryFailedError(sql, params, error);
     }
+  }
+}
+
+/**
+ * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,
+ * which the connection watchdog cannot see, so a read on a frozen server would wait forever.
+ */
+async function onPool<T>(pool: Pool, sql: string, params: unknown[]): Promise<T> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    return (await client.query(sql, params)).rows as T;
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    // With an error the connection is discarded rather than pooled.
+    client.release(failure && isTransientConnectionError(failure) ? failure : undefined);
   }
 }

@@ -1,0 +1,25 @@
+import { deleteBookSql, insertBooksSql, updateBookSql } from './book-sql';
+
+describe('write statements', () => {
+  it('INSERT numbers each row after the one before, version 1', () => {
+    const sql = insertBooksSql(2);
+    expect(sql).toContain(
+      'INSERT INTO books (title, author, isbn, published_year, page_count, summary, version) ' +
+        'VALUES ($1, $2, $3, $4, $5, $6, 1), ($7, $8, $9, $10, $11, $12, 1) RETURNING id,',
+    );
+  });
+
+  it('UPDATE sets the given fields from $2, bumps the version, and matches versions last', () => {
+    expect(updateBookSql(['title', 'pageCount'], true)).toMatch(
+      /^UPDATE books SET title = \$2, page_count = \$3, version = version \+ 1, updated_at = now\(\) WHERE id = \$1 AND version = ANY\(\$4::int\[\]\) RETURNING id,/,
+    );
+    expect(updateBookSql(['summary'], false)).toMatch(
+      /^UPDATE books SET summary = \$2, version = version \+ 1, updated_at = now\(\) WHERE id = \$1 RETURNING /,
+    );
+  });
+
+  it('DELETE matches versions only when asked', () => {
+    expect(deleteBookSql(false)).toBe('DELETE FROM books WHERE id = $1');
+    expect(deleteBookSql(true)).toBe('DELETE FROM books WHERE id = $1 AND version = ANY($2::int[])');
+  });
+});
