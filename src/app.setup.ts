@@ -11,6 +11,7 @@ import { ShutdownState } from './common/shutdown/shutdown-state';
 import { helmetHeaders } from './common/security-headers';
 import { lazyChildLogger } from './observability/pino-logger';
 import { createValidationPipe } from './common/validation';
+import { ReplicaSet } from './database/replicas/replica-set';
 import type { AppConfig } from './config/app.config';
 import type { TrustProxy } from './config/trust-proxy';
 
@@ -71,7 +72,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     done();
   });
   installShutdownHooks(fastify, shutdown);
-  installConsistencyScope(fastify);
+  installConsistencyScope(fastify, { tokens: app.get(ReplicaSet).replicas.length > 0 });
   // One line per request at LOG_LEVEL=log and below; above, no hook builds a line nobody writes.
   if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(app, config);
 

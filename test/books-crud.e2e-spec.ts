@@ -80,6 +80,8 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers.location).toBe(`/books/${book.id}`);
       expect(res.headers.etag).toBe('"1"');
+      // No replicas here: every read sees every write, so no write reads its commit position for a token.
+      expect(res.headers['consistency-token']).toBeUndefined();
       await expect(bookRow(fixture.db.url, book.id)).resolves.toMatchObject({
         title: 'Dune',
         author: 'Frank Herbert',

@@ -14,8 +14,9 @@ const TOKEN_EXAMPLE = '0/16B3748';
 export const CONSISTENCY_TOKEN_HEADER = {
   [CONSISTENCY_TOKEN]: {
     description:
-      'Where this write ended in the database log. Send it back as the Consistency-Token request header of a ' +
-      'GET and that read sees this write (read-your-writes), whichever replica or primary serves it.',
+      'Where this write ended in the database log, when the service reads from replicas (absent with the primary ' +
+      'alone, where every read sees every write). Send it back as the Consistency-Token request header of a GET ' +
+      'and that read sees this write (read-your-writes), whichever replica or primary serves it.',
     schema: { type: 'string', example: TOKEN_EXAMPLE },
   },
 };
@@ -48,13 +49,15 @@ export const ApiConsistencyTokenHeader = () =>
  * - preHandler (after the body is parsed): the handler is called inside the scope, so every
  *   statement it runs sees it;
  * - onSend (success or problem): the headers from what the scope collected.
+ * `tokens` (replicas are configured) decides whether writes read their commit position: with the
+ * primary alone no read can miss a write, so the token would cost every write a round trip for nothing.
  * A malformed token is refused by ConsistencyTokenGuard (a 400 problem) before the handler runs.
  */
-export function installConsistencyScope(fastify: FastifyInstance): void {
+export function installConsistencyScope(fastify: FastifyInstance, options: { tokens: boolean }): void {
   fastify.decorateRequest('consistency', null);
   fastify.addHook('preHandler', (request, _reply, done) => {
     const read = isRead(request);
-    const state: ConsistencyState = { write: !read };
+    const state: ConsistencyState = { write: !read, tokens: options.tokens };
     if (read) state.minLsn = tokenOf(request);
     request.consistency = state;
     ConsistencyScope.run(state, done);

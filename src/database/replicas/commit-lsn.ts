@@ -25,6 +25,7 @@ export async function noteCommitLsn(queryRunner: QueryRunner): Promise<Error | u
     scope.servedBy = PRIMARY;
     return undefined;
   }
+  if (!scope.tokens) return undefined;
   try {
     const [row] = (await queryRunner.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')) as { lsn: string }[];
     ConsistencyScope.noteCommit(parseLsn(row.lsn) ?? PRIMARY_ONLY);

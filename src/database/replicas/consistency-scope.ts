@@ -4,7 +4,10 @@ import type { Lsn } from './lsn';
 /**
  * What one HTTP request knows about read-your-writes, carried through its async calls so the
  * transaction helper and the read router need no extra parameters:
- * - `write`: the request changes data (not a GET); only then is a commit position collected.
+ * - `write`: the request changes data (not a GET); only then is a commit position collected,
+ *   and only with `tokens`.
+ * - `tokens`: reads may go to a replica (DATABASE_REPLICA_URLS), so a write's commit position is
+ *   worth a round trip; with the primary alone every read already sees every write.
  * - `commitLsn`: set by the transaction helper after each COMMIT; the write's consistency token.
  * - `minLsn`: the token a read presented; only a replica that has replayed this far may serve it.
  * - `servedBy`: where the last read went (`primary` or a replica's name), for the response header;
@@ -12,6 +15,7 @@ import type { Lsn } from './lsn';
  */
 export interface ConsistencyState {
   write: boolean;
+  tokens: boolean;
   commitLsn?: Lsn;
   minLsn?: Lsn;
   servedBy?: string;
