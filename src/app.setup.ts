@@ -50,6 +50,14 @@ export function createFastifyAdapter(config: AppConfig, logger?: FastifyBaseLogg
   });
 }
 
+/**
+ * Options for every Nest application made from AppModule (main.ts and the tests). No body parsers of
+ * Nest's: it would add a form-urlencoded one, so `title=x` would pass as a PATCH body. Fastify keeps
+ * its JSON parser (replaced by the depth-checked one in configureApp), and any other media type with
+ * a body is Fastify's 415, before any route runs.
+ */
+export const NEST_APP_OPTIONS = { bodyParser: false } as const;
+
 /** A hop count trusts that many proxies nearest the socket (proxy-addr's own rule for numbers). */
 function fastifyTrustProxy(trust: TrustProxy): string[] | ((address: string, hop: number) => boolean) {
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp, createFastifyAdapter } from './app.setup';
+import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setup';
 import { AppLogger } from './common/app-logger';
 import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
 import { buildAppConfig } from './config/app.config';
@@ -33,6 +33,7 @@ async function bootstrap(): Promise<void> {
     logger = AppLogger.forConfig(config);
 
     app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {
+      ...NEST_APP_OPTIONS,
       logger,
       abortOnError: false,
     });

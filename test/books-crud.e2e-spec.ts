@@ -180,6 +180,21 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       expect((res.body as BookBody).version).toBe(row.version);
     });
 
+    it('400 for a Consistency-Token this service could not have sent; a valid one reads the primary', async () => {
+      const created = await createBook();
+      for (const token of ['yesterday', '0/XYZ']) {
+        expectProblem(await api().get(`/books/${created.id}`).set('Consistency-Token', token), 400, {
+          type: 'validation-error',
+          detail: /Consistency-Token/,
+        });
+        expectProblem(await api().get('/books').set('Consistency-Token', token), 400, { type: 'validation-error' });
+      }
+      const res = await api().get(`/books/${created.id}`).set('Consistency-Token', '0/16B3748').expect(200);
+      expect(res.headers['x-read-source']).toBe('primary');
+      // Only the books routes read the header: a probe is never refused for it.
+      await api().get('/health/live').set('Consistency-Token', 'yesterday').expect(200);
+    });
+
     it('304 with no body when If-None-Match matches (strong or weak), 200 when it does not', async () => {
       const created = await createBook();
       for (const tag of ['"1"', 'W/"1"', '"5", "1"', '*']) {

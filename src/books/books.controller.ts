@@ -11,7 +11,6 @@ import {
   Post,
   Query,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -33,19 +32,13 @@ import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
 import { assertPatchable, listCursorOf } from './dto/book-request-rules';
 import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
-import {
-  ApiConsistencyTokenHeader,
-  CONSISTENCY_TOKEN_HEADER,
-  ConsistencyTokenGuard,
-  READ_SOURCE_HEADER,
-} from './consistency-token';
+import { ApiConsistencyTokenHeader, CONSISTENCY_TOKEN_HEADER, READ_SOURCE_HEADER } from './consistency-token';
 import { CreateBookDto } from './dto/create-book.dto';
 import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
 import { UpdateBookDto } from './dto/update-book.dto';
 import type { Book } from './entities/book.entity';
 import { etagOf, noneMatch, parseEntityTags } from './etag';
-import { JsonBodyGuard } from './json-body.guard';
 
 const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', message: 'id must be a UUID' }]),
@@ -65,7 +58,6 @@ const ETAG_HEADER = {
 @ApiTags('books')
 @ApiProblemResponses(429, 500, 503)
 @Controller('books')
-@UseGuards(JsonBodyGuard, ConsistencyTokenGuard)
 export class BooksController {
   constructor(private readonly books: BooksService) {}
 

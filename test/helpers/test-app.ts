@@ -1,7 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { buildAppConfig } from '../../src/config/app.config';
 import { withEnv } from './env';
 
@@ -45,6 +45,7 @@ export async function startTestApp(databaseUrl: URL | string, env: Record<string
     const config = buildAppConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const created = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), {
+      ...NEST_APP_OPTIONS,
       logger: ['error'],
     });
     configureApp(created, config);
