@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { BooksModule } from './books/books.module';
 import { CommonModule } from './common/common.module';
@@ -36,7 +36,9 @@ import { HealthModule } from './health/health.module';
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-    { provide: APP_GUARD, useClass: RateLimitGuard },
+    // Applied as a global guard by configureApp when THROTTLE_ENABLED (not APP_GUARD): with
+    // throttling off, the routes then run with no guard at all.
+    RateLimitGuard,
   ],
 })
 export class AppModule {}

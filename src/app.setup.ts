@@ -10,6 +10,7 @@ import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
 import { helmetHeaders } from './common/security-headers';
 import { lazyChildLogger } from './observability/pino-logger';
+import { RateLimitGuard } from './common/throttler-options';
 import { createValidationPipe } from './common/validation';
 import { ReplicaSet } from './database/replicas/replica-set';
 import type { AppConfig } from './config/app.config';
@@ -85,6 +86,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(app, config);
 
   app.useGlobalPipes(createValidationPipe());
+  if (config.throttle.enabled) app.useGlobalGuards(app.get(RateLimitGuard));
   setupSwagger(app);
 }
 

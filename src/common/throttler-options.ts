@@ -28,8 +28,8 @@ function isHealthProbe(context: ExecutionContext): boolean {
 
 /**
  * The library's guard, told to skip before it reads any metadata: its own order reads each
- * throttler's route metadata (reflect-metadata) on every request before calling skipIf, which
- * costs a request several µs when throttling is off or the path is a health probe.
+ * throttler's route metadata (reflect-metadata) on every request before calling skipIf. Applied
+ * only when THROTTLE_ENABLED (configureApp), so with throttling off no route runs a guard.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {

@@ -55,6 +55,9 @@ class StrictValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const field = findForbiddenKey(value);
       if (field) throw validationProblem([{ field, message: `the key ${field.split('.').pop()} is not allowed` }]);
+    } else if (metadata.metatype === String) {
+      // A path parameter or header declared as a string: ValidationPipe would hand it back unchanged.
+      return value;
     }
     return (await super.transform(value, metadata)) as unknown;
   }
