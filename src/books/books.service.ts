@@ -97,8 +97,7 @@ export class BooksService {
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */
   async findOne(id: string): Promise<Book> {
-    const sql = `SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`;
-    const [book] = await this.retry.run('GET /books/:id', () => this.reads.query<Book[]>(sql, [id]));
+    const [book] = await this.retry.run('GET /books/:id', () => this.reads.query<Book[]>(SELECT_ONE, [id]));
     if (!book) throw notFound(id);
     return book;
   }
@@ -160,6 +159,7 @@ export class BooksService {
   }
 }
 
+const SELECT_ONE = `SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`;
 const INSERT_ONE = insertBooksSql(1);
 const DELETE_ANY = deleteBookSql(false);
 const DELETE_MATCHING = deleteBookSql(true);

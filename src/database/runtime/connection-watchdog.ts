@@ -78,29 +78,40 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
       this.watch(new Promise<void>((settle) => super.connect((err: Error) => (settle(), callback(err)))));
     }
 
+    /**
+     * Operations pending on this client (a connect, or queries: pg runs them one at a time) share
+     * one timer, counted from when the first of them started; it is refreshed, not made anew, for
+     * each operation, so a query costs no timer of its own.
+     */
+    private pending = 0;
+    private timer?: NodeJS.Timeout;
+
     private watch(operation: Promise<unknown>): void {
-      let pending = true;
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        timer = setTimeout(() => void this.liveness.check().then(onVerdict), watchAfterMs);
-        timer.unref();
-      };
-      const onVerdict = (reachable: boolean) => {
-        if (!pending) return;
-        if (reachable) return arm();
-        this.connection.stream.destroy(
-          new DatabaseUnavailableError(
-            `PostgreSQL did not answer a liveness probe within ${options.probeTimeoutMs} ms`,
-          ),
-        );
-      };
-      const stop = () => {
-        pending = false;
-        clearTimeout(timer);
-      };
-      operation.then(stop, stop);
-      arm();
+      if (this.pending++ === 0) this.arm();
+      operation.then(this.settled, this.settled);
     }
+
+    private readonly settled = () => {
+      this.pending--;
+    };
+
+    private arm(): void {
+      if (this.timer) this.timer.refresh();
+      else this.timer = setTimeout(this.overdue, watchAfterMs).unref();
+    }
+
+    /** Something has been pending for watchAfterMs (or a verdict found the server live since). */
+    private readonly overdue = () => {
+      if (this.pending > 0) void this.liveness.check().then(this.onVerdict);
+    };
+
+    private readonly onVerdict = (reachable: boolean) => {
+      if (this.pending === 0) return;
+      if (reachable) return this.arm();
+      this.connection.stream.destroy(
+        new DatabaseUnavailableError(`PostgreSQL did not answer a liveness probe within ${options.probeTimeoutMs} ms`),
+      );
+    };
   };
 }
 
