@@ -18,6 +18,12 @@ describe('write statements', () => {
     );
   });
 
+  it('UPDATE with no field only bumps the version (still valid SQL)', () => {
+    expect(updateBookSql([], true)).toMatch(
+      /^UPDATE books SET version = version \+ 1, updated_at = now\(\) WHERE id = \$1 AND version = ANY\(\$2::int\[\]\) RETURNING /,
+    );
+  });
+
   it('DELETE matches versions only when asked', () => {
     expect(deleteBookSql(false)).toBe('DELETE FROM books WHERE id = $1');
     expect(deleteBookSql(true)).toBe('DELETE FROM books WHERE id = $1 AND version = ANY($2::int[])');

@@ -52,11 +52,9 @@ export function insertBooksSql(count: number): string {
  */
 export function updateBookSql(fields: readonly WritableField[], versions: boolean): string {
   const sets = fields.map((field, index) => `${WRITABLE_COLUMNS[field]} = $${index + 2}`);
+  sets.push('version = version + 1', 'updated_at = now()');
   const match = versions ? ` AND version = ANY($${fields.length + 2}::int[])` : '';
-  return (
-    `UPDATE books SET ${sets.join(', ')}, version = version + 1, updated_at = now() ` +
-    `WHERE id = $1${match} RETURNING ${BOOK_COLUMNS}`
-  );
+  return `UPDATE books SET ${sets.join(', ')} WHERE id = $1${match} RETURNING ${BOOK_COLUMNS}`;
 }
 
 /** DELETE of one book by id ($1); with `versions`, only while its version is one of the array in $2. */
