@@ -10,9 +10,10 @@ export const READ_SOURCE = 'X-Read-Source';
 
 const TOKEN_EXAMPLE = '0/16B3748';
 
-/** OpenAPI: the response header of every write. */
+/** OpenAPI: the response header of every write, when the service reads from replicas. */
 export const CONSISTENCY_TOKEN_HEADER = {
   [CONSISTENCY_TOKEN]: {
+    required: false,
     description:
       'Where this write ended in the database log, when the service reads from replicas (absent with the primary ' +
       'alone, where every read sees every write). Send it back as the Consistency-Token request header of a GET ' +

@@ -20,7 +20,7 @@ export interface Parameter {
 
 export interface ResponseDoc {
   content?: Record<string, { schema?: Schema }>;
-  headers?: Record<string, unknown>;
+  headers?: Record<string, { required?: boolean }>;
 }
 
 /** One operation of the dereferenced document. */
