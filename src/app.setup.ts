@@ -1,7 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { type FastifyBaseLogger, LogController } from 'fastify';
+import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { installConsistencyScope } from './books/consistency-token';
@@ -83,7 +83,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   installShutdownHooks(fastify, shutdown);
   installConsistencyScope(fastify, { tokens: app.get(ReplicaSet).replicas.length > 0 });
   // One line per request at LOG_LEVEL=log and below; above, no hook builds a line nobody writes.
-  if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(app, config);
+  if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(fastify, config);
 
   app.useGlobalPipes(createValidationPipe());
   if (config.throttle.enabled) app.useGlobalGuards(app.get(RateLimitGuard));
@@ -91,27 +91,24 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 }
 
 /** One line per request: fields to query in JSON logs, a sentence in readable ones. */
-function logRequests(app: NestFastifyApplication, config: AppConfig): void {
+function logRequests(fastify: FastifyInstance, config: AppConfig): void {
   const http = new Logger('HTTP');
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', (request, reply, done) => {
-      const line = {
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        requestId: request.id,
-        ip: request.ip,
-      };
-      http.log(
-        config.logFormat === 'json'
-          ? line
-          : `${line.method} ${line.url} ${line.status} from ${line.ip} ${line.ms}ms id=${line.requestId}`,
-      );
-      done();
-    });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      requestId: request.id,
+      ip: request.ip,
+    };
+    http.log(
+      config.logFormat === 'json'
+        ? line
+        : `${line.method} ${line.url} ${line.status} from ${line.ip} ${line.ms}ms id=${line.requestId}`,
+    );
+    done();
+  });
 }
 
 const HELMET_OPTIONS = {

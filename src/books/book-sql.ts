@@ -29,7 +29,8 @@ export const WRITABLE_COLUMNS = {
 
 export type WritableField = keyof typeof WRITABLE_COLUMNS;
 
-const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
+/** The writable fields in WRITABLE_COLUMNS order: the order of every INSERT's parameters. */
+export const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
 
 /**
  * INSERT of `count` books, each row's writable fields as parameters in WRITABLE_COLUMNS order

@@ -12,7 +12,7 @@ import {
   deleteBookSql,
   insertBooksSql,
   updateBookSql,
-  WRITABLE_COLUMNS,
+  WRITABLE_FIELDS,
   type WritableField,
 } from './book-sql';
 import { conflict, isbnTaken, notFound, preconditionFailed } from './books.errors';
@@ -163,7 +163,6 @@ const SELECT_ONE = `SELECT ${BOOK_COLUMNS} FROM books book WHERE book.id = $1`;
 const INSERT_ONE = insertBooksSql(1);
 const DELETE_ANY = deleteBookSql(false);
 const DELETE_MATCHING = deleteBookSql(true);
-const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
 
 /** UPDATE texts by the fields set and whether If-Match names versions: at most 2^6 x 2 of them. */
 const updateTexts = new Map<string, string>();

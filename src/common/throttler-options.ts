@@ -10,10 +10,11 @@ import type { AppConfig } from '../config/app.config';
  * never limited: a throttled probe would restart a healthy instance.
  */
 export function throttlerOptions(config: Pick<AppConfig, 'throttle'>): ThrottlerModuleOptions {
-  const { enabled, limit, ttlMs } = config.throttle;
+  const { limit, ttlMs } = config.throttle;
   return {
     throttlers: [{ limit, ttl: ttlMs }],
-    skipIf: (context: ExecutionContext) => !enabled || isHealthProbe(context),
+    // THROTTLE_ENABLED=false is handled where the guard is applied (configureApp): it is not.
+    skipIf: isHealthProbe,
     // One budget per client, not one per route (the library's default key includes the handler).
     generateKey: (_context, tracker, throttler) => `${throttler}:${tracker}`,
     errorMessage: `Too many requests: at most ${limit} per ${ttlMs / 1000} s; retry after Retry-After seconds`,
