@@ -8,7 +8,7 @@ import { installConsistencyScope } from './books/consistency-token';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
-import { helmetHeaders } from './common/security-headers';
+import { API_HEADERS, DOCUMENT_HEADERS, helmetHeaders } from './common/security-headers';
 import { lazyChildLogger } from './observability/pino-logger';
 import { RateLimitGuard } from './common/throttler-options';
 import { createValidationPipe } from './common/validation';
@@ -74,10 +74,13 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   useDepthCheckedJsonParser(app, config);
   enableCors(app, config);
 
-  // One hook for the headers every response carries: helmet's (computed once) and the request id.
-  const securityHeaders = helmetHeaders(HELMET_OPTIONS);
+  // One hook for the headers every response carries: security headers (computed once) and the request id.
+  const apiHeaders = helmetHeaders(API_HEADERS);
+  const documentHeaders = helmetHeaders(DOCUMENT_HEADERS);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders).header('x-request-id', request.id);
+    void reply
+      .headers(request.url.startsWith(DOCS_PATH) ? documentHeaders : apiHeaders)
+      .header('x-request-id', request.id);
     done();
   });
   installShutdownHooks(fastify, shutdown);
@@ -111,19 +114,8 @@ function logRequests(fastify: FastifyInstance, config: AppConfig): void {
   });
 }
 
-const HELMET_OPTIONS = {
-  contentSecurityPolicy: {
-    directives: {
-      // Swagger UI at /docs: scripts from this origin, inline styles, data: images.
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
-      // Plain-HTTP deployments (compose, localhost) would otherwise break /docs.
-      upgradeInsecureRequests: null,
-    },
-  },
-};
+/** Swagger UI and its assets; everything else the service sends is JSON. */
+const DOCS_PATH = '/docs';
 
 /** CORS for the configured origins only. */
 function enableCors(app: NestFastifyApplication, config: AppConfig): void {
@@ -152,5 +144,5 @@ function setupSwagger(app: INestApplication): void {
       .addTag('health', 'Liveness and readiness probes')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -17,6 +17,16 @@ function expectNoInternals(res: Response): void {
   expect(text).not.toMatch(/"stack"|SQLSTATE|\b42P01\b|\b23505\b/);
 }
 
+/** Helmet's headers for HTML documents: /docs has them, JSON responses do not. */
+const DOCUMENT_ONLY_HEADERS = [
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
 describe('security', () => {
   describe('in-process app: headers, CORS, throttling, body limit', () => {
     let db: TestDatabase;
@@ -43,31 +53,45 @@ describe('security', () => {
       await db?.drop();
     });
 
-    it('sends helmet headers on data, error, health and docs responses', async () => {
+    it("sends the API security headers on data, error and health responses, and helmet's on the docs", async () => {
       for (const [path, status] of [
         ['/books', 200],
         ['/books/00000000-0000-4000-8000-000000000000', 404],
+        ['/no-such-route', 404],
         ['/health/live', 200],
-        ['/docs', 200],
       ] as const) {
         const res = await request(open.baseUrl).get(path);
         expect({ path, status: res.status }).toEqual({ path, status });
         expect(res.headers).toMatchObject({
+          'content-security-policy': "default-src 'none';frame-ancestors 'none'",
           'x-content-type-options': 'nosniff',
-          'x-frame-options': 'SAMEORIGIN',
+          'x-frame-options': 'DENY',
           'referrer-policy': 'no-referrer',
           'strict-transport-security': expect.stringContaining('max-age='),
-          'cross-origin-opener-policy': 'same-origin',
           'cross-origin-resource-policy': 'same-origin',
         });
-        const csp = String(res.headers['content-security-policy']);
-        expect(csp).toContain("default-src 'self'");
-        expect(csp).toContain("script-src 'self'");
-        expect(csp).toContain("object-src 'none'");
-        expect(csp).toContain("frame-ancestors 'self'");
-        expect(csp).not.toContain('upgrade-insecure-requests');
+        // Headers only an HTML document uses are not sent with JSON.
+        for (const name of DOCUMENT_ONLY_HEADERS) expect({ path, [name]: res.headers[name] }).toEqual({ path });
         expect(res.headers['x-powered-by']).toBeUndefined();
       }
+
+      const docs = await request(open.baseUrl).get('/docs').expect(200);
+      expect(docs.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'strict-transport-security': expect.stringContaining('max-age='),
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'x-xss-protection': '0',
+      });
+      const csp = String(docs.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toContain("frame-ancestors 'self'");
+      expect(csp).not.toContain('upgrade-insecure-requests');
+      expect(docs.headers['x-powered-by']).toBeUndefined();
     });
 
     it('answers CORS only for allowed origins', async () => {

@@ -22,3 +22,34 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
   if (failure) throw failure;
   return Object.freeze(headers);
 }
+
+/**
+ * JSON responses (OWASP REST Security Cheat Sheet): nothing may load, frame or sniff them. Helmet's
+ * headers that only an HTML document uses (COOP, Origin-Agent-Cluster, X-DNS-Prefetch-Control,
+ * X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection) are left to /docs: each
+ * header is work on every response (bench/FINDINGS.md).
+ */
+export const API_HEADERS: HelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  xFrameOptions: { action: 'deny' },
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+};
+
+/** Swagger UI at /docs: helmet's defaults, with scripts from this origin, inline styles and data: images. */
+export const DOCUMENT_HEADERS: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      // Plain-HTTP deployments (compose, localhost) would otherwise break /docs.
+      upgradeInsecureRequests: null,
+    },
+  },
+};
