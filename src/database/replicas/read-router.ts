@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
-import { ReplicaSet } from './replica-set';
+import { type Replica, ReplicaSet } from './replica-set';
 
 /**
  * Runs a read-only statement on a replica when one may serve it, else on the primary. Which one
@@ -26,9 +26,10 @@ export class ReadRouter {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T> {
     const scope = ConsistencyScope.current();
-    const candidates = this.replicas.eligible(scope?.minLsn);
+    // The primary alone (no DATABASE_REPLICA_URLS): nothing to choose, no candidate list per read.
+    const candidates = this.replicas.replicas.length ? this.replicas.eligible(scope?.minLsn) : NONE;
     // The replica this request already read from first, so its statements see one snapshot source.
-    const pinned = candidates.findIndex((replica) => replica.name === scope?.servedBy);
+    const pinned = candidates.length ? candidates.findIndex((replica) => replica.name === scope?.servedBy) : -1;
     const start = pinned >= 0 ? pinned : candidates.length ? this.turn++ % candidates.length : 0;
     for (let i = 0; i < candidates.length; i++) {
       const replica = candidates[(start + i) % candidates.length];
@@ -68,6 +69,8 @@ export class ReadRouter {
     }
   }
 }
+
+const NONE: readonly Replica[] = [];
 
 /**
  * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,
