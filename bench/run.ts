@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WRITE_ENDPOINTS } from './lib/load';
 import { log } from './lib/log';
-import { parseOptions } from './lib/options';
+import { BenchOptions, parseOptions } from './lib/options';
 import { startPostgres } from './lib/postgres';
 import { loadAverage, machineInfo, rssBytes } from './lib/proc';
 import { newestProfile, summariseProfile } from './lib/profile';
@@ -17,7 +17,7 @@ import { mergeScaleRun } from './lib/scale-cases';
 import { runScaleCases } from './scale-cases';
 import { LoadScenarios } from './scenarios';
 import { nodeFlags } from '../src/lib/node-flags';
-import { ROOT, startBaseline, startService, WORK_DIR } from './lib/servers';
+import { ROOT, RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
 
 /** Stops what the run started, newest first, also on Ctrl-C. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -87,25 +87,7 @@ async function main(): Promise<void> {
   for (const name of options.profile ? ['service', 'baseline'] : []) {
     fs.rmSync(path.join(WORK_DIR, 'profile', `cpu-${name}`), { recursive: true, force: true });
   }
-  const service = await startService({
-    ...bench.serviceOptions,
-    databaseUrl: pg.urlOf(pg.database),
-    cpuProfileDir: profileDir('service'),
-  });
-  cleanups.push(() => service.stop());
-  const baseline = options.baselineApp
-    ? {
-        ...(await startService({
-          appDir: options.baselineApp,
-          extraEnv: options.baselineEnv,
-          nodeFlags: options.baselineNodeFlags,
-          databaseUrl: pg.urlOf(pg.database),
-          cpuProfileDir: profileDir('baseline'),
-        })),
-        name: 'baseline' as const,
-      }
-    : await startBaseline(pg.urlOf(pg.database), options.poolMax, 'transaction', profileDir('baseline'));
-  cleanups.push(() => baseline.stop());
+  const { service, baseline } = await startPair(bench, options, pg.urlOf(pg.database), { profileDir });
   const autocommit =
     options.baselineApp || !options.load || !options.endpoints.some((e) => WRITE_ENDPOINTS.includes(e))
       ? undefined
@@ -115,6 +97,7 @@ async function main(): Promise<void> {
   report.rssIdleMiB = { service: rssBytes(service.pid) / 2 ** 20, baseline: rssBytes(baseline.pid) / 2 ** 20 };
 
   if (options.load) await bench.loadRounds(service, baseline, autocommit);
+  if (options.load && options.alloc) await allocationRuns(bench, options, pg.urlOf(pg.database));
   if (options.scale) await runScaleCases(service, options, pg, report);
 
   await cleanUp();
@@ -138,6 +121,48 @@ async function main(): Promise<void> {
   for (const t of evaluateTargets(written))
     log(`${t.met ? 'met    ' : 'NOT MET'} ${t.name}: ${t.measured} (goal ${t.goal})`);
   log(`wrote ${path.relative(ROOT, path.join(options.outDir, 'RESULTS.md'))} and results.json`);
+}
+
+/**
+ * The service and what it is compared with: the baseline server, or another build (--baseline-app).
+ * Both stop with the run.
+ */
+async function startPair(
+  bench: LoadScenarios,
+  options: BenchOptions,
+  databaseUrl: URL,
+  extra: { profileDir?: (name: string) => string | undefined; inspect?: boolean },
+): Promise<{ service: RunningServer; baseline: RunningServer }> {
+  const { profileDir = () => undefined, inspect = false } = extra;
+  const service = await startService({
+    ...bench.serviceOptions,
+    databaseUrl,
+    cpuProfileDir: profileDir('service'),
+    inspect,
+  });
+  cleanups.push(() => service.stop());
+  const baseline = options.baselineApp
+    ? {
+        ...(await startService({
+          appDir: options.baselineApp,
+          extraEnv: options.baselineEnv,
+          nodeFlags: options.baselineNodeFlags,
+          databaseUrl,
+          cpuProfileDir: profileDir('baseline'),
+          inspect,
+        })),
+        name: 'baseline' as const,
+      }
+    : await startBaseline(databaseUrl, options.poolMax, 'transaction', profileDir('baseline'), inspect);
+  cleanups.push(() => baseline.stop());
+  return { service, baseline };
+}
+
+/** Fresh copies of both servers with the inspector open, so the rounds above ran without it. */
+async function allocationRuns(bench: LoadScenarios, options: BenchOptions, databaseUrl: URL): Promise<void> {
+  const { service, baseline } = await startPair(bench, options, databaseUrl, { inspect: true });
+  await bench.allocationRuns(service, baseline);
+  await Promise.all([service.stop(), baseline.stop()]);
 }
 
 main().catch(async (error: unknown) => {

@@ -3,6 +3,7 @@
  * against the service and the baseline (warm-up, then max-rate and fixed-rate runs).
  */
 import type { Client } from 'pg';
+import { sampleAllocations } from './lib/alloc';
 import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor, WRITE_ENDPOINTS } from './lib/load';
 import { log } from './lib/log';
 import type { BenchOptions } from './lib/options';
@@ -95,6 +96,22 @@ export class LoadScenarios {
     }
   }
 
+  /**
+   * Heap allocated per request, endpoint by endpoint, on servers started with the inspector (not
+   * the ones the rounds measured, whose timings the sampling would disturb): a warm-up, then a
+   * sampled max-rate run of `allocS` seconds each.
+   */
+  async allocationRuns(service: RunningServer, baseline: RunningServer): Promise<void> {
+    log(
+      `allocation runs: ${this.options.allocS} s warm-up and ${this.options.allocS} s sampled per endpoint and server`,
+    );
+    await this.loadBooks();
+    for (const endpoint of this.options.endpoints) {
+      for (const server of [service, baseline]) await this.run(server, endpoint, 'alloc', 0, this.options.allocS);
+    }
+    await this.endRound();
+  }
+
   private async run(
     server: RunningServer,
     endpoint: Endpoint,
@@ -103,28 +120,41 @@ export class LoadScenarios {
     durationS: number,
     overallRate?: number,
   ): Promise<Measurement> {
+    // An allocation run is a warm-up and a sampled run, back to back.
+    const runs = mode === 'alloc' ? 2 : 1;
     // A run's last in-flight PATCHes change versions whose answers it never reads: resync.
     if (endpoint === 'update') await this.loadBooks();
     if (endpoint === 'delete') {
       const rate = overallRate ?? Math.max(this.seenRate.get('delete') ?? 0, 2 * (this.seenRate.get('get-id') ?? 3000));
-      await this.ensureDeletable(Math.ceil(rate * durationS * 1.5) + 200);
+      await this.ensureDeletable(Math.ceil(rate * durationS * runs * 1.5) + 200);
     }
-    const m = await measure(server, requestsFor(endpoint, this.state), {
-      connections: this.options.connections,
-      durationS,
-      overallRate,
-      round,
-      mode,
-      postmasterPid: this.pg.postmasterPid,
-      label: endpoint,
-    });
+    const load = () =>
+      measure(server, requestsFor(endpoint, this.state), {
+        connections: this.options.connections,
+        durationS,
+        overallRate,
+        round,
+        mode,
+        postmasterPid: this.pg.postmasterPid,
+        label: endpoint,
+      });
+    let m: Measurement;
+    if (mode === 'alloc') {
+      if (server.inspectPort === undefined) throw new Error(`${server.name} was started without the inspector`);
+      await load();
+      if (endpoint === 'update') await this.loadBooks();
+      const { result, bytes } = await sampleAllocations(server.inspectPort, load);
+      m = { ...result, allocKBPerRequest: result.requests ? bytes / result.requests / 1024 : NaN };
+    } else {
+      m = await load();
+    }
     this.seenRate.set(endpoint, Math.max(this.seenRate.get(endpoint) ?? 0, m.rps));
     this.report.runs.push(m);
     const bad = m.non2xx || m.errors ? ` non-2xx ${m.non2xx} ${JSON.stringify(m.statusCounts)} errors ${m.errors}` : '';
     log(
-      `${round ? `round ${round}` : 'warm-up'} ${ENDPOINT_LABELS[endpoint]} ${server.name} ${mode}${overallRate ? ` @${overallRate}/s` : ''}: ` +
+      `${round ? `round ${round}` : mode === 'alloc' ? 'allocation' : 'warm-up'} ${ENDPOINT_LABELS[endpoint]} ${server.name} ${mode}${overallRate ? ` @${overallRate}/s` : ''}: ` +
         `${fmt(m.rps, 0)} req/s p50 ${fmt(m.latencyMs.p50, 2)} p99 ${fmt(m.latencyMs.p99, 2)} ms, ` +
-        `${fmt(m.cpuUsPerRequest, 0)} µs CPU/req${bad}`,
+        `${fmt(m.cpuUsPerRequest, 0)} µs CPU/req${m.allocKBPerRequest === undefined ? '' : `, ${fmt(m.allocKBPerRequest, 1)} KB allocated/req`}${bad}`,
     );
     return m;
   }

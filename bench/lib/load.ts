@@ -32,7 +32,7 @@ export interface Measurement {
   server: RunningServer['name'];
   /** An endpoint, or a scale case's name. */
   endpoint: string;
-  mode: 'max' | 'fixed' | 'latency';
+  mode: 'max' | 'fixed' | 'latency' | 'alloc';
   round: number;
   connections: number;
   offeredRate?: number;
@@ -49,6 +49,8 @@ export interface Measurement {
   /** PostgreSQL CPU (postmaster and backends) per request, when the server is ours. */
   dbCpuUsPerRequest?: number;
   rssMaxMiB: number;
+  /** Heap allocated per completed request (allocation runs only; objects already collected included). */
+  allocKBPerRequest?: number;
 }
 
 interface Context {

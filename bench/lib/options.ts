@@ -31,6 +31,10 @@ export interface BenchOptions {
   build: boolean;
   /** Run the service under `node --cpu-prof` and summarise the profile. */
   profile: boolean;
+  /** After the rounds, sample the heap allocated per request of each endpoint on both servers. */
+  alloc: boolean;
+  /** Seconds of each sampled allocation run (after as long again of warm-up). */
+  allocS: number;
   /** Where RESULTS.md and results.json go. */
   outDir: string;
   /** Folder whose dist/main.js is the service (another checkout, to compare a variant). */
@@ -63,6 +67,7 @@ const USAGE = `npm run bench -- [options]
   --scale-only          only the scale step (no load, no startup timing); its cases replace the
                         scale section of the output folder's results.json, RESULTS.md re-rendered
   --profile             run the service under node --cpu-prof; summary in the output folder
+  --no-alloc            skip the allocation runs (bytes allocated per request, both servers)
   --no-build            do not run nest build first
   --app DIR             run DIR/dist/main.js as the service (a variant to compare; no build)
   --baseline-app DIR    run DIR/dist/main.js in the baseline's place (compare two builds)
@@ -97,6 +102,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     endpoints: [...ENDPOINTS],
     build: true,
     profile: false,
+    alloc: true,
+    allocS: smoke ? 1 : 4,
     appDir: root,
     serviceEnv: {},
     baselineEnv: {},
@@ -116,6 +123,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     };
     switch (flag) {
       case '--smoke':
+        break;
+      case '--no-alloc':
+        o.alloc = false;
         break;
       case '--rows':
         o.rows = Math.floor(num(100));

@@ -42,6 +42,8 @@ export interface EndpointSummary {
   cpuRatio: number;
   fixedRate?: number;
   fixedP99Ratio?: number;
+  /** KB allocated per request by each server (the allocation runs), when they ran. */
+  allocKB?: { service: number; baseline: number };
 }
 
 interface Side {
@@ -97,6 +99,9 @@ export function summarise(report: BenchReport): EndpointSummary[] {
     const baseline = side(pick('baseline', 'max'), pick('baseline', 'fixed'));
     const autocommitRuns = pick('baseline-autocommit', 'max');
     const fixed = pick('service', 'fixed')[0];
+    const allocOf = (server: string) =>
+      report.runs.find((r) => r.endpoint === endpoint && r.server === server && r.mode === 'alloc')?.allocKBPerRequest;
+    const [allocService, allocBaseline] = [allocOf('service'), allocOf('baseline')];
     return {
       endpoint,
       label: ENDPOINT_LABELS[endpoint],
@@ -109,6 +114,10 @@ export function summarise(report: BenchReport): EndpointSummary[] {
       fixedP99Ratio:
         service.fixedP99 !== undefined && baseline.fixedP99 !== undefined
           ? service.fixedP99 / baseline.fixedP99
+          : undefined,
+      allocKB:
+        allocService !== undefined && allocBaseline !== undefined
+          ? { service: allocService, baseline: allocBaseline }
           : undefined,
     };
   });
@@ -295,6 +304,25 @@ export function renderMarkdown(report: BenchReport): string {
         `${fmt(s.rpsRatio, 2)}x`,
         `${fmt(a.cpuUs, 0)} / ${fmt(s.baseline.cpuUs, 0)} / ${fmt(s.service.cpuUs, 0)}`,
       );
+    }
+  }
+  const allocated = summaries.filter((s) => s.allocKB);
+  if (allocated.length) {
+    lines.push(
+      '',
+      '## Heap allocated per request',
+      '',
+      "From V8's sampling heap profiler over the inspector, on a fresh copy of each server started with " +
+        '`--inspect` after the rounds (so the rounds ran without it): a warm-up, then one sampled max-rate run per ' +
+        'endpoint. Objects already collected count too. A count, not a timing: it does not move with the ' +
+        "machine's load, and the garbage collector's share of CPU (and the heap flags' cost) grows with it.",
+      '',
+    );
+    row('Endpoint', 'Service KB/req', 'Baseline KB/req', 'Ratio');
+    row('---', '---:', '---:', '---:');
+    for (const s of allocated) {
+      const a = s.allocKB!;
+      row(s.label, fmt(a.service, 1), fmt(a.baseline, 1), `${fmt(a.service / a.baseline, 2)}x`);
     }
   }
   lines.push('', '## Equal offered load', '');

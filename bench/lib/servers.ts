@@ -15,6 +15,8 @@ export interface RunningServer {
   baseUrl: string;
   /** Milliseconds from spawn to the first 200 on /health/ready. */
   readyMs: number;
+  /** The inspector's port, when started with one (allocation sampling). */
+  inspectPort?: number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export interface ServiceOptions {
   extraEnv?: Record<string, string>;
   /** Node flags before dist/main.js (default: that checkout's package.json `config.nodeFlags`). */
   nodeFlags?: string[];
+  /** Open the inspector on a free loopback port (allocation sampling). */
+  inspect?: boolean;
 }
 
 /** The built service as production runs it: `node <heap flags> dist/main.js`. */
@@ -36,7 +40,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const appDir = options.appDir ?? ROOT;
   const args = [...(options.nodeFlags ?? nodeFlags(appDir)), path.join(appDir, 'dist', 'main.js')];
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
-  return launch('service', args, port, {
+  const inspectPort = options.inspect ? await freePort() : undefined;
+  return launch('service', args, port, inspectPort, {
     NODE_ENV: 'production',
     DB_SCHEMA_MODE: 'migrate',
     THROTTLE_ENABLED: 'false',
@@ -57,11 +62,13 @@ export async function startBaseline(
   poolMax: number,
   writes: 'transaction' | 'autocommit',
   cpuProfileDir?: string,
+  inspect = false,
 ): Promise<RunningServer> {
   const port = await freePort();
   const args = [transpileBaseline()];
   if (cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
-  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, {
+  const inspectPort = inspect ? await freePort() : undefined;
+  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, inspectPort, {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -91,9 +98,11 @@ async function launch(
   name: RunningServer['name'],
   args: string[],
   port: number,
+  inspectPort: number | undefined,
   env: Record<string, string>,
 ): Promise<RunningServer> {
   const started = process.hrtime.bigint();
+  if (inspectPort !== undefined) args = [`--inspect=127.0.0.1:${inspectPort}`, ...args];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
@@ -119,6 +128,7 @@ async function launch(
     pid: child.pid!,
     baseUrl,
     readyMs,
+    inspectPort,
     output: () => out,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
