@@ -40,8 +40,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const appDir = options.appDir ?? ROOT;
   const args = [...(options.nodeFlags ?? nodeFlags(appDir)), path.join(appDir, 'dist', 'main.js')];
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
-  const inspectPort = options.inspect ? await freePort() : undefined;
-  return launch('service', args, port, inspectPort, {
+  return launch('service', args, port, options.inspect ?? false, {
     NODE_ENV: 'production',
     DB_SCHEMA_MODE: 'migrate',
     THROTTLE_ENABLED: 'false',
@@ -67,8 +66,7 @@ export async function startBaseline(
   const port = await freePort();
   const args = [transpileBaseline()];
   if (cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
-  const inspectPort = inspect ? await freePort() : undefined;
-  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, inspectPort, {
+  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, inspect, {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -98,11 +96,12 @@ async function launch(
   name: RunningServer['name'],
   args: string[],
   port: number,
-  inspectPort: number | undefined,
+  inspect: boolean,
   env: Record<string, string>,
 ): Promise<RunningServer> {
-  const started = process.hrtime.bigint();
+  const inspectPort = inspect ? await freePort() : undefined;
   if (inspectPort !== undefined) args = [`--inspect=127.0.0.1:${inspectPort}`, ...args];
+  const started = process.hrtime.bigint();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },

@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
-import { type Replica, ReplicaSet } from './replica-set';
+import { ReplicaSet } from './replica-set';
 
 /**
  * Runs a read-only statement on a replica when one may serve it, else on the primary. Which one
@@ -26,8 +26,7 @@ export class ReadRouter {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T> {
     const scope = ConsistencyScope.current();
-    // The primary alone (no DATABASE_REPLICA_URLS): nothing to choose, no candidate list per read.
-    const candidates = this.replicas.replicas.length ? this.replicas.eligible(scope?.minLsn) : NONE;
+    const candidates = this.replicas.eligible(scope?.minLsn);
     // The replica this request already read from first, so its statements see one snapshot source.
     const pinned = candidates.length ? candidates.findIndex((replica) => replica.name === scope?.servedBy) : -1;
     const start = pinned >= 0 ? pinned : candidates.length ? this.turn++ % candidates.length : 0;
@@ -69,8 +68,6 @@ export class ReadRouter {
     }
   }
 }
-
-const NONE: readonly Replica[] = [];
 
 /**
  * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,

@@ -107,7 +107,9 @@ export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
    * Replicas that may serve a read now: up, checked recently, not lagging, and (for a read that
    * presents a consistency token) known to have replayed at least that far.
    */
-  eligible(minLsn?: Lsn): Replica[] {
+  eligible(minLsn?: Lsn): readonly Replica[] {
+    // The primary alone (no DATABASE_REPLICA_URLS): no list to build on every read.
+    if (this.replicas.length === 0) return NONE;
     const freshAfter = Date.now() - (2 * this.config.checkIntervalMs + this.config.timeoutMs);
     return this.replicas.filter(
       (replica) =>
@@ -188,3 +190,5 @@ export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
     replica.reason = verdict.reason;
   }
 }
+
+const NONE: readonly Replica[] = [];
