@@ -57,7 +57,7 @@ const USAGE = `npm run bench -- [options]
   --duration S          seconds per throughput run (default 8)
   --fixed-duration S    seconds per equal-load run (default 6)
   --fixed-fraction F    equal load as a fraction of the slower server's rate (default 0.5)
-  --warmup S            seconds of warm-up per endpoint and server (default 25)
+  --warmup S            seconds of warm-up per endpoint and server (default 5)
   --latency S           seconds per scale-step latency run (default 4)
   --connections N       autocannon connections (default 10)
   --endpoints a,b       subset of ${ENDPOINTS.join(',')}
@@ -91,7 +91,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     startup: true,
     scaleOnly: false,
     rounds: smoke ? 1 : 3,
-    warmupS: smoke ? 1 : 25,
+    warmupS: smoke ? 1 : 5,
     durationS: smoke ? 1 : 8,
     fixedDurationS: smoke ? 1 : 6,
     fixedFraction: 0.5,
