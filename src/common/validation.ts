@@ -1,6 +1,8 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
 import { FieldError, ProblemException } from './problem-details';
 import { PROBLEM_TYPES } from './problem-types';
+import { ValidationPlans } from './validation-plan';
 
 /** Flattens class-validator's tree into `{ field: 'books[3].title', message }` entries, one per field. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -51,6 +53,8 @@ export function findForbiddenKey(value: unknown, path = ''): string | undefined 
 
 /** Refuses `__proto__` / `constructor` / `prototype` keys with a 400 instead of stripping them. */
 class StrictValidationPipe extends ValidationPipe {
+  private readonly plans = new ValidationPlans();
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const field = findForbiddenKey(value);
@@ -60,6 +64,14 @@ class StrictValidationPipe extends ValidationPipe {
       return value;
     }
     return (await super.transform(value, metadata)) as unknown;
+  }
+
+  /** A value every rule passes skips class-validator's per-call regrouping (validation-plan.ts). */
+  protected override validate(
+    object: object,
+    options?: ValidatorOptions,
+  ): Promise<ValidationError[]> | ValidationError[] {
+    return this.plans.passes(object, options) ? [] : super.validate(object, options);
   }
 }
 

@@ -30,6 +30,22 @@ export function IsIsbn(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** `[...value].length` without building the array: a surrogate pair is one code point, a lone surrogate one. */
+export function codePointLength(value: string): number {
+  let pairs = 0;
+  for (let i = 0; i < value.length - 1; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return value.length - pairs;
+}
+
 /**
  * Length in characters as PostgreSQL counts them (code points, unlike class-validator's
  * Length, which skips variation selectors), and no NUL, which PostgreSQL text cannot hold.
@@ -42,7 +58,7 @@ export function IsText(min: number, max: number, options?: ValidationOptions): P
       validator: {
         validate: (value: unknown) => {
           if (typeof value !== 'string' || value.includes('\0')) return false;
-          const length = [...value].length;
+          const length = codePointLength(value);
           return length >= min && length <= max;
         },
         defaultMessage: ({ property, value }: ValidationArguments) =>
