@@ -105,23 +105,31 @@ export function passesPlan(plan: ValidationPlan, object: object, options: Valida
   if (options.whitelist) {
     for (const key of Object.keys(record)) if (!plan.allowed.has(key)) return false;
   }
-  // class-validator passes the constructor's name, or undefined where there is none.
-  const targetName = (object.constructor as Target | undefined)?.name as string;
-  for (const property of plan.properties) {
+  // One arguments object, refilled for each rule: the rules are synchronous (async ones are never
+  // planned), so none can read it after the next rule's turn. class-validator passes the
+  // constructor's name, or undefined where there is none.
+  const args: ValidationArguments = {
+    targetName: (object.constructor as Target | undefined)?.name as string,
+    property: '',
+    object,
+    value: undefined,
+    constraints: [],
+  };
+  const properties = plan.properties;
+  for (let p = 0; p < properties.length; p++) {
+    const property = properties[p];
     const value = record[property.name];
     if (!allHold(property.conditions, object, value)) continue;
-    for (const { metadata, constraints } of property.rules) {
+    const rules = property.rules;
+    for (let r = 0; r < rules.length; r++) {
+      const { metadata, constraints } = rules[r];
       if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
-      for (const constraint of constraints) {
-        const args: ValidationArguments = {
-          targetName,
-          property: metadata.propertyName,
-          object,
-          value,
-          constraints: metadata.constraints,
-        };
+      args.property = metadata.propertyName;
+      args.value = value;
+      args.constraints = metadata.constraints;
+      for (let c = 0; c < constraints.length; c++) {
         // A promise is an async rule: class-validator awaits it.
-        if (constraint.validate(value, args) !== true) return false;
+        if (constraints[c].validate(value, args) !== true) return false;
       }
     }
   }
@@ -129,7 +137,7 @@ export function passesPlan(plan: ValidationPlan, object: object, options: Valida
 }
 
 function allHold(conditions: PropertyPlan['conditions'], object: object, value: unknown): boolean {
-  for (const condition of conditions) if (!condition(object, value)) return false;
+  for (let i = 0; i < conditions.length; i++) if (!conditions[i](object, value)) return false;
   return true;
 }
 
