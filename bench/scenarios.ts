@@ -2,15 +2,17 @@
  * The load scenarios: seeding, startup samples, and the interleaved rounds of every endpoint
  * against the service and the baseline (warm-up, then max-rate and fixed-rate runs).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from 'pg';
-import { sampleAllocations } from './lib/alloc';
+import { formatSites, sampleAllocations } from './lib/alloc';
 import { ENDPOINT_LABELS, Endpoint, LoadState, Measurement, measure, requestsFor, WRITE_ENDPOINTS } from './lib/load';
 import { log } from './lib/log';
 import type { BenchOptions } from './lib/options';
 import { BenchPostgres, dropDatabase, vacuumBooks, withClient } from './lib/postgres';
 import { BenchReport, fmt } from './lib/report';
 import { insertBooks } from './lib/seed';
-import { RunningServer, startService } from './lib/servers';
+import { RunningServer, startService, WORK_DIR } from './lib/servers';
 
 export class LoadScenarios {
   private readonly state: LoadState = { books: [], deletable: [], deleteNext: 0, createSerial: 0, patchNext: 0 };
@@ -143,8 +145,15 @@ export class LoadScenarios {
       if (server.inspectPort === undefined) throw new Error(`${server.name} was started without the inspector`);
       await load();
       if (endpoint === 'update') await this.loadBooks();
-      const { result, bytes } = await sampleAllocations(server.inspectPort, load);
+      const { result, bytes, sites } = await sampleAllocations(server.inspectPort, load);
       m = { ...result, allocKBPerRequest: result.requests ? bytes / result.requests / 1024 : NaN };
+      // Where the bytes came from, per request: bench/.work/alloc-sites/<endpoint>-<server>.txt.
+      const sitesDir = path.join(WORK_DIR, 'alloc-sites');
+      fs.mkdirSync(sitesDir, { recursive: true });
+      fs.writeFileSync(
+        path.join(sitesDir, `${endpoint}-${server.name}.txt`),
+        formatSites(sites, result.requests) + '\n',
+      );
     } else {
       m = await load();
     }

@@ -11,13 +11,17 @@ const SAMPLING_INTERVAL = 4096;
 
 interface SamplingNode {
   selfSize: number;
+  callFrame?: { functionName: string; url: string; lineNumber: number };
   children?: SamplingNode[];
 }
+
+/** Bytes by allocating function (`name file:line`, the path shortened to its package or dist/). */
+export type AllocationSites = Map<string, number>;
 
 export async function sampleAllocations<T>(
   inspectPort: number,
   work: () => Promise<T>,
-): Promise<{ result: T; bytes: number }> {
+): Promise<{ result: T; bytes: number; sites: AllocationSites }> {
   const targets = await request(`http://127.0.0.1:${inspectPort}/json/list`, { timeoutMs: 5000 });
   const [target] = JSON.parse(targets.body) as { webSocketDebuggerUrl: string }[];
   if (!target) throw new Error(`no inspector target on port ${inspectPort}`);
@@ -31,20 +35,39 @@ export async function sampleAllocations<T>(
     });
     const result = await work();
     const { profile } = (await session.send('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
-    return { result, bytes: totalSize(profile.head) };
+    const sites = bySite(profile.head);
+    return { result, bytes: [...sites.values()].reduce((sum, size) => sum + size, 0), sites };
   } finally {
     session.close();
   }
 }
 
-function totalSize(root: SamplingNode): number {
-  let bytes = 0;
+function bySite(root: SamplingNode): AllocationSites {
+  const sites: AllocationSites = new Map();
   const stack = [root];
   for (let node = stack.pop(); node; node = stack.pop()) {
-    bytes += node.selfSize;
+    if (node.selfSize) {
+      const site = siteOf(node.callFrame);
+      sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+    }
     stack.push(...(node.children ?? []));
   }
-  return bytes;
+  return sites;
+}
+
+function siteOf(frame: SamplingNode['callFrame']): string {
+  if (!frame) return '(root)';
+  const file = frame.url.replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+  return `${frame.functionName || '(anonymous)'} ${file || '(native)'}:${frame.lineNumber + 1}`;
+}
+
+/** The `top` sites as lines of KB per request, largest first. */
+export function formatSites(sites: AllocationSites, requests: number, top = 40): string {
+  return [...sites]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([site, bytes]) => `${(bytes / requests / 1024).toFixed(2).padStart(7)} KB  ${site}`)
+    .join('\n');
 }
 
 /** The few inspector calls above, over Node's built-in WebSocket client. */
