@@ -39,6 +39,8 @@ export interface EndpointSummary {
   /** The baseline without BEGIN … COMMIT around writes (write endpoints, max rate only). */
   autocommit?: Side;
   rpsRatio: number;
+  /** Service req/s over the baseline's in each round (the two ran back to back): the spread of rpsRatio. */
+  rpsRoundRatios: number[];
   cpuRatio: number;
   fixedRate?: number;
   fixedP99Ratio?: number;
@@ -109,6 +111,7 @@ export function summarise(report: BenchReport): EndpointSummary[] {
       baseline,
       autocommit: autocommitRuns.length ? side(autocommitRuns, []) : undefined,
       rpsRatio: service.rps / baseline.rps,
+      rpsRoundRatios: roundRatios(pick('service', 'max'), pick('baseline', 'max')),
       cpuRatio: service.cpuUs / baseline.cpuUs,
       fixedRate: fixed?.offeredRate,
       fixedP99Ratio:
@@ -121,6 +124,20 @@ export function summarise(report: BenchReport): EndpointSummary[] {
           : undefined,
     };
   });
+}
+
+/** Per round, service req/s over baseline req/s, in round order. */
+function roundRatios(service: Measurement[], baseline: Measurement[]): number[] {
+  return service.flatMap((s) => {
+    const b = baseline.find((r) => r.round === s.round);
+    return b ? [s.rps / b.rps] : [];
+  });
+}
+
+/** `lo–hi` of the round ratios, or '' with fewer than two rounds. */
+export function roundRange(ratios: number[]): string {
+  if (ratios.length < 2) return '';
+  return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}x`;
 }
 
 export function scalePairs(
@@ -144,7 +161,7 @@ export function evaluateTargets(report: BenchReport): Target[] {
     targets.push({
       name: `${s.label} req/s vs baseline`,
       goal: `>= ${goal}x`,
-      measured: `${fmt(s.rpsRatio, 2)}x (CPU/request ${fmt(s.cpuRatio, 2)}x)`,
+      measured: `${fmt(s.rpsRatio, 2)}x (${roundRange(s.rpsRoundRatios) ? `rounds ${roundRange(s.rpsRoundRatios)}; ` : ''}CPU/request ${fmt(s.cpuRatio, 2)}x)`,
       met: s.rpsRatio >= goal,
     });
   }
@@ -240,7 +257,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Throughput (as fast as each server answers, same connections)',
     '',
-    'Medians over the rounds. CPU is the server process (user + system) per completed request, from /proc/<pid>/stat; DB CPU is PostgreSQL (postmaster + backends) per request.',
+    'Medians over the rounds; "Rounds" is the range of the per-round req/s ratios (the two servers ran back to back in each round), the spread the ratio is read against. CPU is the server process (user + system) per completed request, from /proc/<pid>/stat; DB CPU is PostgreSQL (postmaster + backends) per request.',
     '',
   );
   row(
@@ -248,6 +265,7 @@ export function renderMarkdown(report: BenchReport): string {
     'Service req/s',
     'Baseline req/s',
     'Ratio',
+    'Rounds',
     'p50 ms (svc / base)',
     'p99 ms (svc / base)',
     'CPU µs/req (svc / base)',
@@ -256,13 +274,14 @@ export function renderMarkdown(report: BenchReport): string {
     'Errors (svc / base)',
     'Non-2xx (svc / base)',
   );
-  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
   for (const s of summaries) {
     row(
       s.label,
       fmt(s.service.rps, 0),
       fmt(s.baseline.rps, 0),
       `${fmt(s.rpsRatio, 2)}x`,
+      roundRange(s.rpsRoundRatios) || '–',
       `${fmt(s.service.p50, 2)} / ${fmt(s.baseline.p50, 2)}`,
       `${fmt(s.service.p99, 2)} / ${fmt(s.baseline.p99, 2)}`,
       `${fmt(s.service.cpuUs, 0)} / ${fmt(s.baseline.cpuUs, 0)}`,
