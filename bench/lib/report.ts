@@ -134,6 +134,34 @@ function roundRatios(service: Measurement[], baseline: Measurement[]): number[] 
   });
 }
 
+/**
+ * The round ratios' geometric mean and a 90 % bootstrap interval of it (2,000 resamples from a
+ * fixed seed, so a re-render gives the same figures), or undefined with fewer than three rounds.
+ * Each round pairs the two servers back to back, so the machine's drift between rounds cancels.
+ */
+export function pairedInterval(ratios: number[]): { mean: number; low: number; high: number } | undefined {
+  if (ratios.length < 3) return undefined;
+  const logs = ratios.map(Math.log);
+  const meanOf = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  let seed = 0x9e3779b9;
+  const random = () => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const means = Array.from({ length: 2000 }, () =>
+    meanOf(logs.map(() => logs[Math.floor(random() * logs.length)])),
+  ).sort((a, b) => a - b);
+  return { mean: Math.exp(meanOf(logs)), low: Math.exp(means[100]), high: Math.exp(means[1899]) };
+}
+
+function fmtInterval(ratios: number[]): string {
+  const interval = pairedInterval(ratios);
+  return interval ? `${fmt(interval.mean, 2)}x [${fmt(interval.low, 2)}, ${fmt(interval.high, 2)}]` : '–';
+}
+
 /** `lo–hi` of the round ratios, or '' with fewer than two rounds. */
 export function roundRange(ratios: number[]): string {
   if (ratios.length < 2) return '';
@@ -257,7 +285,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Throughput (as fast as each server answers, same connections)',
     '',
-    'Medians over the rounds; "Rounds" is the range of the per-round req/s ratios (the two servers ran back to back in each round), the spread the ratio is read against. CPU is the server process (user + system) per completed request, from /proc/<pid>/stat; DB CPU is PostgreSQL (postmaster + backends) per request.',
+    'Medians over the rounds; "Rounds" is the range of the per-round req/s ratios (the two servers ran back to back in each round), the spread the ratio is read against, and "Paired" their geometric mean with a 90 % bootstrap interval (from three rounds). CPU is the server process (user + system) per completed request, from /proc/<pid>/stat; DB CPU is PostgreSQL (postmaster + backends) per request.',
     '',
   );
   row(
@@ -266,6 +294,7 @@ export function renderMarkdown(report: BenchReport): string {
     'Baseline req/s',
     'Ratio',
     'Rounds',
+    'Paired',
     'p50 ms (svc / base)',
     'p99 ms (svc / base)',
     'CPU µs/req (svc / base)',
@@ -274,7 +303,7 @@ export function renderMarkdown(report: BenchReport): string {
     'Errors (svc / base)',
     'Non-2xx (svc / base)',
   );
-  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
+  row('---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:');
   for (const s of summaries) {
     row(
       s.label,
@@ -282,6 +311,7 @@ export function renderMarkdown(report: BenchReport): string {
       fmt(s.baseline.rps, 0),
       `${fmt(s.rpsRatio, 2)}x`,
       roundRange(s.rpsRoundRatios) || '–',
+      fmtInterval(s.rpsRoundRatios),
       `${fmt(s.service.p50, 2)} / ${fmt(s.baseline.p50, 2)}`,
       `${fmt(s.service.p99, 2)} / ${fmt(s.baseline.p99, 2)}`,
       `${fmt(s.service.cpuUs, 0)} / ${fmt(s.baseline.cpuUs, 0)}`,
