@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { appConfig, type AppConfig } from '../../config/app.config';
+import { type InFlightEntry, InFlightRequests } from './in-flight-requests';
 
 /** How long a request may still be arriving once shutdown begins. */
 const RECEIVE_GRACE_MS = 1000;
@@ -20,9 +20,8 @@ export class ShutdownState implements BeforeApplicationShutdown {
   private draining = false;
   private refusing = false;
   private refuseAt = 0;
-  private readonly inFlight = new Set<object>();
-  /** Admitted requests whose body is still arriving, by their socket. */
-  private readonly receiving = new Map<object, Socket>();
+  /** Admitted requests, each marked while its body is still arriving. */
+  private readonly inFlight = new InFlightRequests();
   private onIdle?: () => void;
 
   constructor(
@@ -56,29 +55,30 @@ export class ShutdownState implements BeforeApplicationShutdown {
     // it (slowloris); nothing has run for it yet, so closing its connection loses nothing, and it
     // cannot hold the drain until SHUTDOWN_TIMEOUT_MS.
     setTimeout(() => {
-      if (this.receiving.size) this.logger.warn(`Closing ${this.receiving.size} connection(s) still sending a request`);
-      for (const socket of this.receiving.values()) socket.destroy();
+      const sockets = this.inFlight.receivingSockets();
+      if (sockets.length) this.logger.warn(`Closing ${sockets.length} connection(s) still sending a request`);
+      for (const socket of sockets) socket.destroy();
     }, delayMs + RECEIVE_GRACE_MS).unref();
   }
 
   /** Counts requests from arrival to response; answers sent while draining close their connection. */
   trackRequests(fastify: FastifyInstance): void {
-    const finished = (request: FastifyRequest) => {
-      this.inFlight.delete(request.raw);
-      this.receiving.delete(request.raw);
+    const finished = (entry: InFlightEntry) => {
+      this.inFlight.remove(entry);
       if (this.inFlight.size === 0) this.onIdle?.();
     };
+    fastify.decorateRequest('inFlight', null);
     fastify.addHook('onRequest', (request, reply, done) => {
-      this.inFlight.add(request.raw);
+      const entry = this.inFlight.add(request.raw.socket);
+      request.inFlight = entry;
       // 'close' fires once the response is sent or the client has gone, whichever comes first;
       // onResponse alone misses a client that hangs up, which would hold shutdown to its deadline.
-      reply.raw.once('close', () => finished(request));
-      this.receiving.set(request.raw, request.raw.socket);
+      reply.raw.once('close', () => finished(entry));
       done();
     });
     // The body has been read and parsed: from here on the request is the service's to finish.
     fastify.addHook('preValidation', (request, _reply, done) => {
-      this.receiving.delete(request.raw);
+      if (request.inFlight) request.inFlight.receiving = false;
       done();
     });
     fastify.addHook('onSend', (_request, reply, payload, done) => {
@@ -112,5 +112,12 @@ export class ShutdownState implements BeforeApplicationShutdown {
     this.onIdle = undefined;
     if (this.inFlight.size > 0) this.logger.warn(`${this.inFlight.size} request(s) still in flight; closing anyway`);
     else this.logger.log('In-flight requests finished');
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Its entry among the requests shutdown waits for (ShutdownState.trackRequests). */
+    inFlight: InFlightEntry | null;
   }
 }
