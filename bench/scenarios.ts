@@ -213,9 +213,9 @@ export class LoadScenarios {
 }
 
 /**
- * Waits until no other client session of this database (autovacuum aside) has a transaction open, twice in a row 50 ms
- * apart (a request a server had read but not yet started shows up in the second look), for at
- * most 5 s.
+ * Waits until no other client session of this database (autovacuum aside) has a transaction open,
+ * twice in a row 50 ms apart (a request a server had read but not yet started shows up in the
+ * second look), for at most 5 s.
  */
 async function settled(client: Client): Promise<void> {
   const busy = async () =>

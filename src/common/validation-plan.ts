@@ -30,7 +30,6 @@ interface RulePlan {
 }
 
 export interface ValidationPlan {
-  target: Target;
   properties: PropertyPlan[];
   /** Own keys allowed under `whitelist`: the properties that have any metadata. */
   allowed: Set<string>;
@@ -91,8 +90,7 @@ export function compileValidationPlan(target: Target): ValidationPlan | undefine
   });
   // Planned, an async rule would run twice when it fails (here, then in class-validator).
   if (hasAsync) return undefined;
-  const allowed = new Set(Object.keys(grouped).filter((name) => grouped[name].length > 0));
-  return { target, properties, allowed };
+  return { properties, allowed: new Set(properties.map((property) => property.name)) };
 }
 
 /**
