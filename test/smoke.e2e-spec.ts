@@ -8,6 +8,7 @@ describe('smoke', () => {
       .post('/books')
       .send({ title: 'Dune', author: 'Frank Herbert', isbn: '0441172717', publishedYear: 1965 })
       .expect(201);
-    await request(fixture.baseUrl).get(`/books/${created.body.id}`).expect(200);
+    const read = await request(fixture.baseUrl).get(`/books/${created.body.id}`).expect(200);
+    expect(read.body).toMatchObject({ id: created.body.id, title: 'Dune', isbn: '0441172717' });
   });
 });
