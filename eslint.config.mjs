@@ -39,4 +39,6 @@ export default tseslint.config(
       'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*', 'request.**.expect'] }],
     },
   },
+  // Plain Node scripts run before anything is built: linted, but outside the TypeScript project.
+  { files: ['scripts/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

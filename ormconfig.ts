@@ -1,5 +1,5 @@
 /**
- * The TypeORM CLI's data source (npm run typeorm / migration:*), built by the same
+ * The TypeORM CLI's data source (npm run db:migrate, db:revert, db:migration:*), built by the same
  * options builder as the app. Without DATABASE_URL it targets the embedded PostgreSQL,
  * which must be running (npm start in another terminal).
  */

@@ -80,22 +80,22 @@ describe('migrations', () => {
     for (const db of databases) await db.drop();
   });
 
-  it('migration:run builds exactly the schema the entities describe, and migration:revert undoes it', async () => {
+  it('db:migrate builds exactly the schema the entities describe, and db:revert undoes it', async () => {
     const db = track(await createTestDatabase('migrate_cli'));
 
-    await expect(npmRun('migration:run', db.url)).resolves.toContain('has been executed successfully');
+    await expect(npmRun('db:migrate', db.url)).resolves.toContain('has been executed successfully');
     await expect(appliedMigrations(db.url)).resolves.toEqual(MIGRATION_NAMES);
     await expect(schemaDrift(db.url)).resolves.toEqual([]);
 
     // Reverting every migration leaves an empty schema, which the drift check does notice.
     for (let i = 0; i < MIGRATIONS.length; i++) {
-      await expect(npmRun('migration:revert', db.url)).resolves.toContain('has been reverted successfully');
+      await expect(npmRun('db:revert', db.url)).resolves.toContain('has been reverted successfully');
     }
     await expect(appliedMigrations(db.url)).resolves.toEqual([]);
     await expect(tableExists(db.url, 'books')).resolves.toBe(false);
     expect((await schemaDrift(db.url)).some((sql) => sql.startsWith('CREATE TABLE "books"'))).toBe(true);
 
-    await npmRun('migration:run', db.url);
+    await npmRun('db:migrate', db.url);
     await expect(schemaDrift(db.url)).resolves.toEqual([]);
     // Four CLI runs, each compiling ormconfig.ts with ts-node: slow on a busy machine.
   }, 240_000);

@@ -20,7 +20,7 @@ export const MAIN_JS = path.join(ROOT, 'dist/main.js');
 
 /**
  * Runs the built service (`node <heap flags> dist/main.js`, as `npm run start:prod` does) with exactly
- * the given environment plus PATH/HOME. Built by `pretest` (npm run build).
+ * the given environment plus PATH/HOME. scripts/jest.mjs builds it first (npm run build).
  */
 export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): SpawnedApp {
   const proc = spawn(process.execPath, [...nodeFlags(ROOT), MAIN_JS], {
