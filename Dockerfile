@@ -4,7 +4,8 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Production dependencies only (embedded-postgres included: it is a runtime dependency).
+# Production dependencies only: the embedded PostgreSQL is a devDependency, so the image has none
+# and needs DATABASE_URL (docker-compose.yml sets it).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV SCARF_ANALYTICS=false

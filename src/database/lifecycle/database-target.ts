@@ -1,10 +1,20 @@
 import { Logger } from '@nestjs/common';
 import type { DatabaseConfig } from '../../config/database.config';
 import { databaseNameOf } from '../../lib/url';
-import { EmbeddedPostgresServer } from '../embedded/embedded-postgres.server';
+import type { EmbeddedPostgresServer } from '../embedded/embedded-postgres.server';
 
 /** The embedded cluster's application role: owns the service's database, not a superuser. */
 export const EMBEDDED_APP_ROLE = 'bookapi_app';
+
+/**
+ * The embedded server is a development convenience (its binaries are a devDependency): loaded
+ * only when there is no DATABASE_URL, so production never reads it.
+ */
+function loadEmbeddedServer(): typeof EmbeddedPostgresServer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../embedded/embedded-postgres.server') as typeof import('../embedded/embedded-postgres.server'))
+    .EmbeddedPostgresServer;
+}
 
 /**
  * Where the service's data lives: a server named by DATABASE_URL, or the embedded one.
@@ -19,7 +29,7 @@ export class DatabaseTarget {
   constructor(config: DatabaseConfig, logger = new Logger('EmbeddedPostgres')) {
     if (config.url && config.adminUrl) {
       this.external = { url: config.url, directUrl: config.directUrl ?? config.url, adminUrl: config.adminUrl };
-    } else this.embedded = new EmbeddedPostgresServer(config.embedded, logger);
+    } else this.embedded = new (loadEmbeddedServer())(config.embedded, logger);
   }
 
   /** The service connects as a role without superuser rights; the superuser (adminUrl) only creates. */
