@@ -173,7 +173,8 @@ describe('Books API: validation, every kind of 400 (real PostgreSQL)', () => {
       ['page in exponent notation', 'page=1e1', 'page'],
       ['q empty', 'q=', 'q'],
       ['q with a NUL character', 'q=a%00b', 'q'],
-      ['q over 200 characters', `q=${'q'.repeat(201)}`, 'q'],
+      ['q over 100 characters', `q=${'q'.repeat(101)}`, 'q'],
+      ['q of 200 common trigrams with no spaces', `q=${'the'.repeat(67).slice(0, 200)}`, 'q'],
       ['q of one letter (no trigram)', 'q=a', 'q'],
       ['q of two letters', 'q=ab', 'q'],
       ['q with no 3 letters or digits in a row', 'q=ab%20cd%25_', 'q'],
@@ -184,6 +185,18 @@ describe('Books API: validation, every kind of 400 (real PostgreSQL)', () => {
     ])('400 for %s, naming the parameter', async (_label, queryString, field) => {
       const res = await api().get(`/books?${queryString}`);
       expectProblem(res, 400, { type: 'validation-error', fields: [field] });
+    });
+
+    it('200 for a q of exactly 100 characters, matching the book that holds it', async () => {
+      const term = 'ü'.repeat(50) + 'x'.repeat(50);
+      const created = await api()
+        .post('/books')
+        .send(bookInput({ title: `Long ${term} title` }))
+        .expect(201);
+      const res = await api().get(`/books?q=${encodeURIComponent(term)}`).expect(200);
+      expect((res.body as { data: { id: string }[] }).data.map((book) => book.id)).toEqual([
+        (created.body as { id: string }).id,
+      ]);
     });
   });
 });

@@ -25,6 +25,11 @@ const Q_PATTERN = new RegExp(`[${LETTERS}]{3}`);
 /** A search with no word in it would match nothing, silently. */
 const SEARCH_PATTERN = new RegExp(`[${LETTERS}]`);
 const Q_MESSAGE = 'q must contain at least 3 letters or digits in a row; for short words use search';
+/**
+ * Every trigram of `q` is a condition the index must check, so a long `q` costs in proportion to its
+ * length. A title or author phrase rarely needs more; `search` takes whole words up to 200.
+ */
+export const MAX_Q_LENGTH = 100;
 
 /** Only plain decimal integers become numbers: '', ' ', '0x10' or '1e3' stay strings and fail IsInt. */
 const toInteger = ({ value }: TransformFnParams): unknown =>
@@ -61,12 +66,12 @@ export class ListBooksQueryDto {
       'which matches very many, a page may come back short with `meta.nextCursor`: follow it for the ' +
       'rest (see `meta`).',
     minLength: 3,
-    maxLength: 200,
+    maxLength: MAX_Q_LENGTH,
     pattern: Q_PATTERN.source,
   })
   @IsOptional()
   @IsString()
-  @IsText(1, 200)
+  @IsText(1, MAX_Q_LENGTH)
   @Matches(Q_PATTERN, { message: Q_MESSAGE })
   q?: string;
 
