@@ -6,6 +6,7 @@ import request from 'supertest';
 import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from '../src/lib/free-port';
+import { SAME_SIGNAL_WINDOW_MS } from '../src/common/shutdown/shutdown-signals';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 
@@ -166,6 +167,8 @@ describe('graceful shutdown', () => {
 
     app.proc.kill('SIGTERM');
     await until('draining', () => app.output().includes('SIGTERM received'));
+    // Past the window in which a repeat counts as the same signal (the test below).
+    await new Promise((resolve) => setTimeout(resolve, SAME_SIGNAL_WINDOW_MS + 200));
     app.proc.kill('SIGTERM');
     await expect(app.exited).resolves.toEqual({ code: 143, signal: null });
     expect(app.output()).toMatch(/Second SIGTERM: exiting now/);
@@ -178,6 +181,45 @@ describe('graceful shutdown', () => {
       return sessions.length === 0;
     });
     await expect(query(db.url, 'SELECT 1 FROM books WHERE isbn = $1', [isbn])).resolves.toEqual([]);
+  });
+
+  it('takes two SIGINTs close together (a Ctrl-C that npm forwards again) as one: it still drains and exits 0', async () => {
+    const name = 'bookapi-shutdown-ctrl-c';
+    const app = await launch({ DATABASE_URL: db.url.toString(), DB_APPLICATION_NAME: name });
+    const holder = await hold(db.url);
+    const isbn = isbn13();
+    const inFlight = post(app.baseUrl!, isbn);
+    await until('the INSERT waits on the lock', async () => (await waitingOnLock(db.adminUrl, name)) === 1);
+
+    // The kernel merges a signal that is still pending into the one before it, so the second goes
+    // as soon as the first is handled, as npm's forwarded copy does.
+    const handled = new Promise<void>((resolve) => {
+      const onData = () => {
+        if (!app.output().includes('SIGINT received')) return;
+        app.proc.stdout!.off('data', onData);
+        resolve();
+      };
+      app.proc.stdout!.on('data', onData);
+    });
+    app.proc.kill('SIGINT');
+    await handled;
+    app.proc.kill('SIGINT');
+    await until('the second signal handled', () => /SIGINT again within/.test(app.output()));
+    expect(app.proc.exitCode).toBeNull();
+    await request(app.baseUrl!).get('/health/ready').expect(503);
+
+    await holder.query('COMMIT');
+    await expect(inFlight).resolves.toBe(201);
+    await expect(app.exited).resolves.toEqual({ code: 0, signal: null });
+    expect(app.output()).not.toMatch(/Second SIGINT/);
+    await expect(query(db.url, 'SELECT 1 AS found FROM books WHERE isbn = $1', [isbn])).resolves.toEqual([
+      { found: 1 },
+    ]);
+    expect(shutdownSteps(app.output())).toEqual([
+      'SIGINT received',
+      'In-flight requests finished',
+      'DataSource destroyed',
+    ]);
   });
 
   it('does not wait for a client that hung up: its request no longer holds shutdown to the deadline', async () => {
