@@ -38,7 +38,7 @@ import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
 import { UpdateBookDto } from './dto/update-book.dto';
 import type { Book } from './entities/book.entity';
-import { etagOf, noneMatch, parseEntityTags } from './etag';
+import { etagOf, noneMatch, parseEntityTags } from '../common/http/etag';
 
 const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', message: 'id must be a UUID' }]),

@@ -21,7 +21,7 @@ import type { CreateBookDto } from './dto/create-book.dto';
 import type { ListBooksQueryDto } from './dto/list-books-query.dto';
 import type { UpdateBookDto } from './dto/update-book.dto';
 import { Book } from './entities/book.entity';
-import type { EntityTag } from './etag';
+import type { EntityTag } from '../common/http/etag';
 
 @Injectable()
 export class BooksService {

@@ -5,8 +5,8 @@ import { PROBLEM_TYPES, problemTypeOf, type ProblemType } from './problem-types'
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: malformed JSON, an unknown or invalid field or query parameter',
-  404: 'No such book',
-  409: 'The ISBN is already taken',
+  404: 'Nothing has that id',
+  409: 'A unique field is already taken, e.g. an ISBN',
   412: 'If-Match does not match the current version',
   413: 'The body is larger than the limit',
   415: 'The body is not application/json',

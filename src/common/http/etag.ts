@@ -1,12 +1,20 @@
 /** What an If-Match header accepts: any version ("*") or a list of versions. */
 export type EntityTag = '*' | number[];
 
-/** The version column is a PostgreSQL integer. */
+/** A version column is a PostgreSQL integer. */
 const MAX_VERSION = 2_147_483_647;
 
-/** A strong validator: the version changes with every write to the book. */
-export function etagOf(book: { version: number }): string {
-  return `"${book.version}"`;
+/**
+ * ETags from a version column: any entity whose row carries an integer `version` bumped by every
+ * write gets strong validators, If-Match for its writes and If-None-Match for its reads from here.
+ */
+export interface Versioned {
+  version: number;
+}
+
+/** A strong validator: the version changes with every write to the entity. */
+export function etagOf(entity: Versioned): string {
+  return `"${entity.version}"`;
 }
 
 /**
@@ -27,9 +35,9 @@ export function parseEntityTags(header: string | string[] | undefined): EntityTa
 }
 
 /** If-None-Match uses weak comparison: W/"3" matches "3". */
-export function noneMatch(header: string | string[] | undefined, book: { version: number }): boolean {
+export function noneMatch(header: string | string[] | undefined, entity: Versioned): boolean {
   if (header === undefined) return true;
   const value = Array.isArray(header) ? header.join(',') : header;
   if (value.trim() === '*') return false;
-  return !value.split(',').some((part) => part.trim().replace(/^W\//, '') === etagOf(book));
+  return !value.split(',').some((part) => part.trim().replace(/^W\//, '') === etagOf(entity));
 }
