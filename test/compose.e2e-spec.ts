@@ -279,10 +279,10 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     // The primary lets it in for replication (the image's pg_hba.conf only covers ordinary connections).
     const primaryConfigs = (postgres as { configs?: { source: string; target: string }[] }).configs ?? [];
     expect(primaryConfigs.map((c) => c.target)).toContain('/docker-entrypoint-initdb.d/allow-replication.sh');
-    // api takes its replicas from DATABASE_REPLICA_URLS; the README's value for this service passes validation.
+    // api takes its replicas from DATABASE_REPLICA_URLS; the scaling guide's value for this service passes validation.
     expect(api.environment?.DATABASE_REPLICA_URLS).toBe('${DATABASE_REPLICA_URLS:-}');
-    const readme = read('README.md');
-    const documented = /DATABASE_REPLICA_URLS=(postgres:\/\/\S+@postgres-replica:5432\/\S+)/.exec(readme)?.[1];
+    const guide = read('docs/scaling.md');
+    const documented = /DATABASE_REPLICA_URLS=(postgres:\/\/\S+@postgres-replica:5432\/\S+)/.exec(guide)?.[1];
     expect(documented).toBeDefined();
     const replicas = buildReplicasConfig({ ...apiEnv, DATABASE_REPLICA_URLS: documented });
     expect(replicas.urls.map((u) => u.hostname)).toEqual(['postgres-replica']);

@@ -12,7 +12,7 @@ import { backfillInBatches, createIndexConcurrently, withLockTimeout } from './s
  * A trigger keeps the column current rather than GENERATED ALWAYS: TypeORM tracks generated
  * columns in a side table keyed by database name, which the drift check would then disagree with.
  *
- * Never blocks traffic (README, "Changing the schema safely"): outside a transaction, so each step
+ * Never blocks traffic (docs/schema-changes.md): outside a transaction, so each step
  * holds its lock only for itself, each bounded by lock_timeout; existing rows are filled in
  * batches of short statements; the index is built CONCURRENTLY. Rerunnable at every step.
  */
