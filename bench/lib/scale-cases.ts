@@ -97,7 +97,7 @@ export async function scaleCases(client: Client, rows: number): Promise<Omit<Sca
     { name: 'search 4 % oldest', path: search(m.oldest) },
     { name: 'search 50 %', path: search(m.half) },
     { name: 'search two words', path: search(`silent ${m.spread}`) },
-    // 'Silent' is in ~2.6 % of the titles, Halfway in half: ~1.3 % match (LISTS-LAB.md section 11).
+    // 'Silent' is in ~2.6 % of the titles, Halfway in half: ~1.3 % match (docs/decisions/0016-search-words-table.md).
     { name: 'search two words, one in half the books', path: search(`${m.half} silent`) },
     // Together in ~0.05 %: too few for book_words' merge; the index reads silent and Everywhere, the rows Halfway.
     { name: 'search three words, one in half the books', path: search(`${m.half} silent ${m.spread}`) },

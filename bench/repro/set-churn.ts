@@ -1,6 +1,6 @@
 /**
  * A long-lived Set that gains and loses an entry per request makes each request's objects outlive
- * the young generation; a linked list does not (bench/FINDINGS.md, ninth session).
+ * the young generation; a linked list does not (docs/decisions/0002-in-flight-list.md).
  *
  *   for m in set list none; do
  *     node --max-semi-space-size=8 --trace-gc-nvp bench/repro/set-churn.ts $m 2>&1 |
