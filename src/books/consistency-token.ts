@@ -46,7 +46,7 @@ export const ApiConsistencyTokenHeader = () =>
  * ConsistencyScope: a GET's Consistency-Token bounds which replica may serve it, and the scope
  * collects the commit position of a write for its Consistency-Token response header and the read's
  * source for X-Read-Source. Two Fastify hooks, not a Nest interceptor or guard: a route with
- * neither runs without Nest's RxJS pipeline and guard chain (bench/FINDINGS.md).
+ * neither runs without Nest's RxJS pipeline and guard chain (docs/decisions/0007-no-interceptors.md).
  * - preHandler (after the body is parsed): a read of a books route presenting a token that this
  *   service could not have sent is refused (400 problem, through Nest's exception filter);
  *   otherwise the handler is called inside the scope, so every statement it runs sees it;

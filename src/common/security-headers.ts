@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /**
  * Helmet's response headers, computed once at startup. None of them depends on the request
  * (no CSP nonces here), and @fastify/helmet rebuilt helmet's middleware on every request
- * (bench/FINDINGS.md: ~30 µs of ~500). The caller sets the returned headers in its onRequest hook.
+ * (docs/decisions/0006-api-security-headers.md). The caller sets the returned headers in its onRequest hook.
  */
 export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
@@ -27,7 +27,7 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
  * JSON responses (OWASP REST Security Cheat Sheet): nothing may load, frame or sniff them. Helmet's
  * headers that only an HTML document uses (COOP, Origin-Agent-Cluster, X-DNS-Prefetch-Control,
  * X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection) are left to /docs: each
- * header is work on every response (bench/FINDINGS.md).
+ * header is work on every response (docs/decisions/0006-api-security-headers.md).
  */
 export const API_HEADERS: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

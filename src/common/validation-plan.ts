@@ -12,7 +12,7 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
  *
  * On every call class-validator walks its whole metadata store for the class, regroups it by
  * property, filters each property's rules four times and builds a ValidationError per property,
- * also when nothing fails: about a fifth of what a POST allocates (bench/FINDINGS.md). A plan
+ * also when nothing fails (docs/decisions/0003-validation-plan.md). A plan
  * runs the same rule objects, with the same arguments, in the same order, and says only whether
  * every one of them passed synchronously. When one did not, class-validator runs as before and
  * builds the errors, so what a client sees on a failure comes from class-validator alone.

@@ -12,11 +12,9 @@ export interface InFlightEntry {
 
 /**
  * The requests admitted and not yet answered, as a doubly linked list: adding or removing one
- * allocates nothing but its entry. This was a Set and a Map that each gained and lost an entry
- * per request, and those rebuild their hash tables every few requests. With them, a GET by id
- * promoted ~800 bytes to the old generation (the requests' own objects among them) and ran 8–9
- * mark-compacts per 10 s under load; with this list, 25 bytes and one (bench/FINDINGS.md, ninth
- * session).
+ * allocates nothing but its entry. A long-lived Set or Map that gains and loses an entry per
+ * request makes every request's objects outlive the young generation, and so costs full
+ * collections (docs/decisions/0002-in-flight-list.md).
  */
 export class InFlightRequests {
   private head: InFlightEntry | undefined;
