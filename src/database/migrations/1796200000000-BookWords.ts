@@ -9,7 +9,8 @@ const BACKFILL_BATCH = 2_000;
  * keyed (word, book_id). GET /books?search= with several common words (books-list.query.ts) reads the
  * words' entries in book_id order and merges them, stopping at the SEARCH_RANKED-th book that has them
  * all. The GIN index cannot stop early: for two words it looks up each entry of the rarer one in the
- * commoner one's posting tree, all of them, before returning anything (bench/LISTS-LAB.md section 12).
+ * commoner one's posting tree, all of them, before returning anything
+ * (docs/decisions/0016-search-words-table.md).
  *
  * Triggers keep it current in the same transaction as the book: after an insert, after a change of
  * title or author (search_vector is set by the BEFORE trigger of BookSearchVector), after a delete
