@@ -11,8 +11,8 @@ export const MAX_PAGE_SIZE = 100;
 /**
  * The matches a `search` ranks at most (SEARCH_CAP of the list query, plus one): two and a half
  * pages of the largest size. Reading and ranking them is most of a common word's cost (a heap page
- * per match when they are spread out), so the cap is what keeps such a search within 3x of page 1
- * at a million rows: 501 measured 2.6-3.2x, 251 halves that work (bench/LISTS-LAB.md section 10).
+ * per match when they are spread out), so the cap is what keeps such a search bounded at a
+ * million rows (docs/decisions/0013-search-vector.md).
  */
 export const SEARCH_RANKED = 251;
 /**
