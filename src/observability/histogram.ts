@@ -30,8 +30,9 @@ type ChildTree = Map<string, ChildTree | HistogramChild>;
  * A Prometheus histogram for the per-request paths, registered in a prom-client Registry and
  * exposed exactly as prom-client's own Histogram exposes it (`_bucket` with cumulative `le`,
  * `_sum`, `_count`). Callers look up a child once per label set and keep it: prom-client's
- * `Histogram.observe` rebuilds and validates the label object and hashes it on every call, about
- * 1.4 µs; this costs well under 0.1 µs. Label values are the caller's: use bounded ones.
+ * `Histogram.observe` rebuilds and validates the label object and hashes it on every call, where
+ * this allocates nothing (docs/decisions/0004-metrics-histogram.md). Label values are the caller's:
+ * use bounded ones.
  */
 export class FastHistogram<L extends string> {
   readonly type = 'histogram' as const;

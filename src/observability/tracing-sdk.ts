@@ -21,7 +21,8 @@ import { isUnobservedPath } from './unobserved-paths';
 
 /**
  * The OpenTelemetry SDK, exporter and instrumentations: required by tracing.ts only when tracing
- * is on, so a process without OTEL_EXPORTER_OTLP_ENDPOINT never loads them (about 1 MiB of source).
+ * is on, so a process without OTEL_EXPORTER_OTLP_ENDPOINT never loads them and holds less heap
+ * (docs/decisions/0001-heap-flags.md).
  */
 export function registerTracing(serviceName: string, tracesUrl: string, sampler: TraceSampler): TracerProvider {
   const provider = new TracerProvider({
