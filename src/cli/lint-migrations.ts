@@ -76,7 +76,7 @@ async function runSquawk(files: string[]): Promise<SquawkViolation[]> {
     await promisify(execFile)(SQUAWK, ['--config', SQUAWK_CONFIG, '--reporter', 'json', ...files]);
     return [];
   } catch (error) {
-    // squawk exits 1 when it finds something, with the findings on stdout.
+    // squawk exits 1 when it finds something, and prints what it found on stdout.
     const stdout = (error as { stdout?: string }).stdout ?? '';
     try {
       return JSON.parse(stdout) as SquawkViolation[];
