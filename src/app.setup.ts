@@ -5,6 +5,7 @@ import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fas
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { installConsistencyScope } from './books/consistency-token';
+import { answerClientError } from './common/client-error';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';
 import { ShutdownState } from './common/shutdown/shutdown-state';
@@ -40,6 +41,8 @@ export function createFastifyAdapter(config: AppConfig, logger?: FastifyBaseLogg
     ...(config.trustProxy !== undefined ? { trustProxy: fastifyTrustProxy(config.trustProxy) } : {}),
     // Our own onRequest hook answers with problem+json while draining.
     return503OnClosing: false,
+    // A trickled body's 408 and a malformed request's 400 are problem+json too.
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     // `__proto__` and `constructor` keys are refused by the JSON parser (400).
     onProtoPoisoning: 'error',

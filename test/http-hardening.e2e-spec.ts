@@ -81,9 +81,28 @@ describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
     // 300 bytes at one per 100 ms would take 30 s; the limit ends it long before the last byte.
     const result = await trickle(base, 300, 100);
     expect(result.sent).toBeLessThan(300);
-    expect(result.answer === '' || result.answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(result.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(result.answer).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
     // A normal request on a fresh connection is unaffected.
     expect((await send(base, '/health/live')).status).toBe(200);
+  });
+
+  it('answers bytes that are not HTTP with a 400 problem+json and closes the connection', async () => {
+    const { base } = await start({});
+    const { hostname, port } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      type: '/problems/bad-request',
+      status: 400,
+    });
   });
 
   it('does not let a trickling client hold graceful shutdown to its deadline', async () => {
