@@ -1,4 +1,4 @@
-/* global process, console */
+/* global process, console, URL */
 /**
  * The one way the project runs jest: `node scripts/jest.mjs [suite] [--no-build] [jest options]`,
  * behind the `test` and `test:*` npm scripts. It holds the Node options jest needs and builds
@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // Some dependencies ship ES modules only; jest loads them through the VM modules API. In
 // NODE_OPTIONS (not argv) so jest's worker processes get it too.
@@ -43,5 +44,13 @@ function run(command, argv, env = process.env) {
 if (suite.build && !noBuild) run('npm', ['run', '--silent', 'build']);
 const jestBin = createRequire(import.meta.url).resolve('jest/bin/jest');
 const nodeOptions = [process.env.NODE_OPTIONS ?? '', ...NODE_OPTIONS].join(' ').trim();
-// Suite options last: --selectProjects takes every word after it, so a path given first stays a path.
-run(process.execPath, [jestBin, ...jestArgs, ...suite.jest], { ...process.env, NODE_OPTIONS: nodeOptions });
+// Jest's own reporter, plus one that prints the suite's count and fails a run that ran no test.
+const reporters = jestArgs.some((arg) => arg.startsWith('--reporters'))
+  ? []
+  : ['--reporters=default', `--reporters=${fileURLToPath(new URL('./count-reporter.mjs', import.meta.url))}`];
+// Array options (--reporters, --selectProjects) take every word after them, so paths go first.
+run(process.execPath, [jestBin, ...jestArgs, ...reporters, ...suite.jest], {
+  ...process.env,
+  NODE_OPTIONS: nodeOptions,
+  BOOKAPI_TEST_SUITE: name,
+});
