@@ -5,7 +5,18 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', '.data/**', 'bench/.work/**', 'eslint.config.mjs', 'jest.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'test-output/**',
+      '.data/**',
+      'bench/.work/**',
+      'eslint.config.mjs',
+      'jest.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
@@ -17,6 +28,48 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // A dependency's private internals are used in src/lib/internals/ only (see its README).
+    ignores: ['src/lib/internals/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['typeorm/*', 'pg/*', 'pg-pool/*', 'pg-protocol/*', 'class-validator/*', '@nestjs/throttler/*'],
+              message: 'Deep imports of a dependency go through src/lib/internals/.',
+            },
+          ],
+          paths: [
+            { name: 'pg-pool', message: "pg-pool's internals are used through src/lib/internals/pg-pool.ts." },
+            { name: 'pg-protocol', message: 'pg-protocol is used through src/lib/internals/.' },
+            {
+              name: 'class-validator',
+              importNames: ['getMetadataStorage', 'MetadataStorage'],
+              message: "class-validator's metadata store is used through src/lib/internals/class-validator.ts.",
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'MemberExpression[property.name=/^(master|releasePostgresConnection|_idle|_remove|_clients|_pendingQueue)$/]',
+          message: "TypeORM's driver and pg-pool's internals are used through src/lib/internals/.",
+        },
+        {
+          selector: "MemberExpression[object.property.name='connection'][property.name='stream']",
+          message: "pg's connection socket is used through src/lib/internals/pg.ts.",
+        },
+        {
+          selector: "ClassDeclaration[superClass.name='Client'], ClassExpression[superClass.name='Client']",
+          message: "A subclass of pg's Client lives in src/lib/internals/pg.ts (extend WatchableClient).",
+        },
+      ],
     },
   },
   {

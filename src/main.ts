@@ -12,6 +12,7 @@ import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
 import { buildReplicasConfig } from './config/replicas.config';
 import { describeError } from './lib/describe-error';
+import { checkDependencyInternals } from './lib/internals';
 import { buildObservabilityConfig } from './config/observability.config';
 import { setupObservability } from './observability/observability';
 
@@ -31,6 +32,8 @@ async function bootstrap(): Promise<void> {
       AppLogger.addSecret(replica.password && decodeURIComponent(replica.password));
     }
     logger = AppLogger.forConfig(config);
+    // Before anything starts: an upgrade that removed an internal we use stops here, by name.
+    await checkDependencyInternals();
 
     app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config, logger.pino), {
       ...NEST_APP_OPTIONS,

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DatabaseUnavailableError } from '../src/lib/database-unavailable.exception';
 import { TransactionRunner } from '../src/database/runtime/transaction-runner';
+import { poolOf } from '../src/lib/internals/typeorm';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
 
@@ -39,7 +40,7 @@ describe('resilience: connection settings', () => {
               current_setting('application_name') AS app`,
     );
     expect(rows).toEqual([{ statement: '1200ms', idle: '1s', app: APP_NAME }]);
-    const pool = (dataSource.driver as unknown as { master: { options: Record<string, unknown> } }).master;
+    const pool = poolOf(dataSource) as unknown as { options: Record<string, unknown> };
     expect(pool.options).toMatchObject({ connectionTimeoutMillis: 3456, statement_timeout: 1200 });
   });
 

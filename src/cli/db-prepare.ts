@@ -14,6 +14,7 @@ import { buildDatabaseConfig } from '../config/database.config';
 import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
 import { DatabaseTarget } from '../database/lifecycle/database-target';
 import { describeError } from '../lib/describe-error';
+import { checkDependencyInternals, DATABASE_CHECKS } from '../lib/internals';
 
 const CONTEXT = 'DbPrepare';
 
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
   try {
     logger = AppLogger.forConfig(buildAppConfig(process.env));
     Logger.overrideLogger(logger);
+    await checkDependencyInternals(DATABASE_CHECKS);
     await prepareDatabase(process.env);
     logger.log('Database prepared', CONTEXT);
     return 0;

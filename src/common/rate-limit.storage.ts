@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Redis } from 'ioredis';
 import { appConfig, type AppConfig } from '../config/app.config';
+import type { ThrottlerStorageRecord } from '../lib/internals/nestjs-throttler';
 
 /** Namespace of the counters in a Redis that other services may share. */
 const KEY_PREFIX = 'bookapi:throttle:';

@@ -1,11 +1,15 @@
 import {
-  getMetadataStorage,
   ValidationTypes,
   type ValidationArguments,
   type ValidatorConstraintInterface,
   type ValidatorOptions,
 } from 'class-validator';
-import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
+import {
+  groupByPropertyName,
+  validationMetadatasOf,
+  validatorConstraintsOf,
+  type ValidationMetadata,
+} from '../lib/internals/class-validator';
 
 /**
  * class-validator's rules for one class, looked up and grouped once.
@@ -61,18 +65,16 @@ const UNPLANNED_OPTIONS: (keyof ValidatorOptions)[] = [
  * (`forbidUnknownValues` answers those), or a nested, promise or `each` rule.
  */
 export function compileValidationPlan(target: Target): ValidationPlan | undefined {
-  const storage = getMetadataStorage();
   let hasAsync = false;
   const constraintsOf = (metadata: ValidationMetadata): ValidatorConstraintInterface[] => {
-    const found = storage.getTargetValidatorConstraints(metadata.constraintCls);
+    const found = validatorConstraintsOf(metadata);
     hasAsync ||= found.some((constraint) => constraint.async);
     return found.map((constraint) => constraint.instance);
   };
-  // The same call, with the same arguments, that class-validator makes with no groups set.
-  const metadatas = storage.getTargetValidationMetadatas(target, undefined as unknown as string, false, false);
+  const metadatas = validationMetadatasOf(target);
   if (metadatas.length === 0) return undefined;
   if (metadatas.some((metadata) => !PLANNED.has(metadata.type) || metadata.each)) return undefined;
-  const grouped = storage.groupByPropertyName(metadatas);
+  const grouped = groupByPropertyName(metadatas);
   const properties = Object.keys(grouped).map((name): PropertyPlan => {
     const own = grouped[name];
     const rules = (type: string): RulePlan[] =>

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { poolOf as typeormPool } from '../lib/internals/typeorm';
 import type { Metrics } from './metrics';
 
 interface PoolLike {
@@ -14,7 +15,7 @@ interface QueryClient {
 
 /** TypeORM's pg Pool, once the DataSource is initialised. */
 function poolOf(dataSource: DataSource): PoolLike | undefined {
-  return (dataSource.driver as unknown as { master?: PoolLike }).master;
+  return typeormPool(dataSource);
 }
 
 /** SELECT, INSERT, BEGIN...: the statement's first keyword, which the app's own SQL bounds (no regular expression). */

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { ConfigType } from '@nestjs/config';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { checkTypeormPool } from '../../lib/internals/typeorm';
 import { StartupError } from '../../lib/startup-error';
 import { databaseConfig } from '../../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
@@ -59,6 +60,7 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
       this.logger.log(`Database "${this.target.databaseName}" ${outcome === 'created' ? 'created' : 'exists'}`);
       if (this.config.pooler === 'transaction') await this.applyRoleTimeouts(deadline);
       await this.retryTransient('connect', this.target.url, deadline, () => this.initializeDataSource());
+      checkTypeormPool(this.dataSource);
       await this.ping(this.config.connectTimeoutMs);
       await warnIfSuperuser(this.dataSource, this.logger);
       await this.prepareSchema(deadline);

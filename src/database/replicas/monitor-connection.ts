@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { destroyClientSocket } from '../../lib/internals/pg';
 import { withTimeout } from '../../lib/timers';
 
 /**
@@ -38,7 +39,7 @@ export class MonitorConnection {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    destroyClientSocket(client);
     client.end().catch(() => undefined);
   }
 

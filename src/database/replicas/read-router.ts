@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseError, type Pool } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { poolOf } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
@@ -55,7 +56,7 @@ export class ReadRouter {
    * statement surfaces as TypeORM's QueryFailedError, which the problem mapping reads.
    */
   private async onPrimary<T>(sql: string, params: unknown[]): Promise<T> {
-    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    const pool = poolOf(this.dataSource);
     if (!pool) return await this.dataSource.query(sql, params);
     const logger = this.dataSource.logger;
     logger.logQuery(sql, params);

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
-import { Client, ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { DatabaseUnavailableError } from '../../lib/database-unavailable.exception';
+import { WatchableClient } from '../../lib/internals/pg';
 
 export interface WatchdogOptions {
   /** How long a liveness probe (an SSLRequest on a fresh connection) may wait for the server to answer. */
@@ -42,7 +43,7 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
   const watchAfterMs = Math.max(50, Math.round(options.probeTimeoutMs / 2));
   let liveness: Liveness | undefined;
 
-  return class WatchedClient extends Client {
+  return class WatchedClient extends WatchableClient {
     private readonly liveness: Liveness;
 
     constructor(config?: string | ClientConfig) {
@@ -50,32 +51,12 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
       // pg resolved host and port, from a connection string too.
       liveness ??= new Liveness(options.probeTarget ?? { host: this.host, port: this.port }, options);
       this.liveness = liveness;
-      // A broken socket fails the queries on it; the error event itself must never crash the process.
-      this.on('error', () => undefined);
-      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
-      this.query = ((...args: unknown[]) => {
-        const result = queryWithCallback(query, args);
-        if (result instanceof Promise) this.watch(result);
-        return result;
-      }) as Client['query'];
     }
 
-    override connect(): Promise<Client>;
-    override connect(callback: (err: Error) => void): void;
-    override connect(callback?: (err: Error) => void): Promise<Client> | void {
-      if (this.liveness.down) {
-        void this.liveness.check();
-        const error = new DatabaseUnavailableError('PostgreSQL did not answer the last liveness probe');
-        if (!callback) return Promise.reject(error);
-        process.nextTick(callback, error);
-        return;
-      }
-      if (!callback) {
-        const connected = super.connect();
-        this.watch(connected);
-        return connected;
-      }
-      this.watch(new Promise<void>((settle) => super.connect((err: Error) => (settle(), callback(err)))));
+    protected refuseConnect(): Error | undefined {
+      if (!this.liveness.down) return undefined;
+      void this.liveness.check();
+      return new DatabaseUnavailableError('PostgreSQL did not answer the last liveness probe');
     }
 
     /**
@@ -86,7 +67,7 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
     private pending = 0;
     private timer?: NodeJS.Timeout;
 
-    private watch(operation: Promise<unknown>): void {
+    protected watch(operation: Promise<unknown>): void {
       if (this.pending++ === 0) this.arm();
       operation.then(this.settled, this.settled);
     }
@@ -108,44 +89,11 @@ export function watchedClientClass(options: WatchdogOptions): typeof Client {
     private readonly onVerdict = (reachable: boolean) => {
       if (this.pending === 0) return;
       if (reachable) return this.arm();
-      this.connection.stream.destroy(
+      this.destroySocket(
         new DatabaseUnavailableError(`PostgreSQL did not answer a liveness probe within ${options.probeTimeoutMs} ms`),
       );
     };
   };
-}
-
-/**
- * pg's promise form of `query(text, values)`, run through its callback form. The result is the
- * same (a promise of the pg Result, rejected with the error, whose stack is retaken where the
- * promise settles so that it leads back to the caller, as pg does); the object garbage is not.
- *
- * In the promise form, pg builds the Query without a callback and assigns one, a closure over the
- * Query itself, afterwards. Every statement's Query, Result and rows then survive the young
- * generation's collections and are only freed by a full mark-compact: under the shipped heap
- * flags, a GET /books of 20 rows left ~13 KB per request in the old generation, and the old
- * generation filled every ~1.2 s (bench/FINDINGS.md, "Per-statement garbage that outlived its
- * request"). Given the callback when it is built, the same Query dies young.
- *
- * Other calls are passed through as they are: a callback given, or a submittable (a Query object,
- * a cursor or a stream). A config object is copied, since pg writes the callback into it.
- */
-export function queryWithCallback(query: (...args: unknown[]) => unknown, args: unknown[]): unknown {
-  const [config, values] = args;
-  if (args.length > 2 || typeof values === 'function' || config == null || isSubmittable(config)) {
-    return query(...args);
-  }
-  const text = typeof config === 'object' ? { ...config } : config;
-  return new Promise((resolve, reject) => {
-    query(text, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result)));
-  }).catch((error: unknown) => {
-    if (error instanceof Error) Error.captureStackTrace(error);
-    throw error;
-  });
-}
-
-function isSubmittable(config: unknown): boolean {
-  return typeof config === 'object' && typeof (config as { submit?: unknown } | undefined)?.submit === 'function';
 }
 
 /** The shared verdict on whether the server answers, refreshed by one probe at a time. */

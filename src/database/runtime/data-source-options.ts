@@ -1,7 +1,7 @@
 import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { Book } from '../../books/entities/book.entity';
 import type { DatabaseConfig } from '../../config/database.config';
+import type { PostgresDataSourceOptions } from '../../lib/internals/typeorm';
 import { probeTargetOf, watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
 import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-TrigramSearchIndexes';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { discardIdleConnections } from '../../lib/idle-connections';
+import { discardIdleConnections } from '../../lib/internals/pg-pool';
+import { poolOf } from '../../lib/internals/typeorm';
 import { isTransientConnectionError } from '../../lib/postgres-error';
 
 /**
@@ -21,8 +22,9 @@ export class ReadRetry {
       return await read();
     } catch (error) {
       if (!isTransientConnectionError(error)) throw error;
-      // Its pooled siblings likely died with it: the retry must get a fresh connection.
-      const discarded = discardIdleConnections(this.dataSource);
+      // Its pooled siblings likely died with it (backends die together on a restart, a failover or a
+      // kill of all of them), and an idle one is not yet known dead: the retry must get a fresh one.
+      const discarded = discardIdleConnections(poolOf(this.dataSource));
       this.logger.debug(`${what}: connection lost; retrying once after closing ${discarded} idle connection(s)`);
       return read();
     }

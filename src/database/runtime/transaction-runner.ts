@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
+import { type IsolationLevel, releaseQueryRunner } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
 import { noteCommitLsn } from '../replicas/commit-lsn';
 
@@ -78,11 +78,6 @@ export class TransactionRunner {
 
   /** A broken connection must not go back to the pool: pass the error so pg-pool discards it. */
   private async release(queryRunner: QueryRunner, broken?: Error): Promise<void> {
-    const postgresRunner = queryRunner as QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
-    const released =
-      broken && postgresRunner.releasePostgresConnection
-        ? postgresRunner.releasePostgresConnection(broken)
-        : queryRunner.release();
-    await released.catch(() => undefined);
+    await releaseQueryRunner(queryRunner, broken).catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
-import { queryWithCallback } from './connection-watchdog';
+import { checkPgInternals, queryWithCallback } from './pg';
+import { Client, Query } from 'pg';
 
 type Callback = (error: Error | null, result?: unknown) => void;
 
@@ -63,5 +64,30 @@ describe('queryWithCallback', () => {
     expect(queryWithCallback(query, [cursor])).toBe('returned by query');
     expect(queryWithCallback(query, [null])).toBe('returned by query');
     expect(calls).toEqual([[cursor], [null]]);
+  });
+});
+
+describe('pg internals', () => {
+  it('holds for the installed pg', () => {
+    expect(() => checkPgInternals()).not.toThrow();
+  });
+
+  it('refuses a client without connection.stream, naming pg and its version', () => {
+    const client = Object.assign(Object.create(Client.prototype) as Client, { host: 'probe.invalid', port: 5433 });
+    let thrown: unknown;
+    try {
+      checkPgInternals({ client, query: new Query('SELECT 1') });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error).message).toMatch(
+      /^pg \d+\.\d+\.\d+ lacks what src\/lib\/internals\/pg\.ts relies on \(Client#connection\.stream\.destroy\)/,
+    );
+  });
+
+  it('refuses a query that is not submittable', () => {
+    expect(() =>
+      checkPgInternals({ client: new Client('postgres://probe@probe.invalid:5433/probe'), query: {} }),
+    ).toThrow('Query#submit');
   });
 });
