@@ -63,8 +63,9 @@ export function destroyClientSocket(client: Client): void {
  *
  * In the promise form, pg builds the Query without a callback and assigns one, a closure over the
  * Query itself, afterwards. Every statement's Query, Result and rows then survive the young
- * generation's collections and are only freed by a full mark-compact. Given the callback when it
- * is built, the same Query dies young.
+ * generation's collections and are only freed by a full mark-compact
+ * (docs/decisions/0008-pg-callback-query.md). Given the callback when it is built, the same Query
+ * dies young.
  *
  * Other calls are passed through as they are: a callback given, or a submittable (a Query object,
  * a cursor or a stream). A config object is copied, since pg writes the callback into it.
