@@ -175,6 +175,62 @@ describe('read replicas on a real streaming standby', () => {
     }
   });
 
+  it('PATCH, DELETE and batch writes answer a token that reads them back; without it the paused standby is stale', async () => {
+    const { id: patchedId } = await create();
+    const { id: deletedId, token: createdToken } = await create();
+    await eventually('the standby replays both creates', async () => {
+      const { replayLsn } = await replicaState();
+      return replayLsn !== undefined && parseLsn(replayLsn)! >= parseLsn(createdToken)!;
+    });
+    // With replay paused the standby keeps the state before these writes, so every read below is
+    // stale exactly when it reaches the standby: the token reads must not.
+    await query(standby!.url(DATABASE), 'SELECT pg_wal_replay_pause()');
+    try {
+      const patched = await api()
+        .patch(`/books/${patchedId}`)
+        .set('If-Match', '"1"')
+        .send({ title: 'Patched' })
+        .expect(200);
+      const deleted = await api().delete(`/books/${deletedId}`).set('If-Match', '"1"').expect(204);
+      const batch = await api()
+        .post('/books/batch')
+        .send({ books: [bookInput(), bookInput()] })
+        .expect(201);
+      const tokens = [patched, deleted, batch].map((res) => res.headers['consistency-token']);
+      for (const token of tokens) expect(token).toMatch(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/);
+      const batchIds = (batch.body as { data: { id: string }[] }).data.map((b) => b.id);
+
+      const withToken = async (path: string, token: string) => {
+        const res = await api().get(path).set('Consistency-Token', token).timeout(10_000);
+        return {
+          status: res.status,
+          source: res.headers['x-read-source'],
+          title: (res.body as { title?: string }).title,
+        };
+      };
+      await expect(withToken(`/books/${patchedId}`, tokens[0])).resolves.toEqual({
+        status: 200,
+        source: 'primary',
+        title: 'Patched',
+      });
+      await expect(withToken(`/books/${deletedId}`, tokens[1])).resolves.toMatchObject({
+        status: 404,
+        source: 'primary',
+      });
+      for (const id of batchIds)
+        await expect(withToken(`/books/${id}`, tokens[2])).resolves.toMatchObject({ status: 200, source: 'primary' });
+
+      // Control: the same reads without a token reach the standby and see the old state.
+      const stale = await api().get(`/books/${patchedId}`).expect(200);
+      expect(stale.headers['x-read-source']).toBe('replica-1');
+      expect((stale.body as { title: string }).title).not.toBe('Patched');
+      await expect(read(deletedId)).resolves.toEqual({ status: 200, source: 'replica-1' });
+      await expect(read(batchIds[0])).resolves.toEqual({ status: 404, source: 'replica-1' });
+    } finally {
+      await query(standby!.url(DATABASE), 'SELECT pg_wal_replay_resume()');
+    }
+  });
+
   it('a malformed token is a 400 problem, not a silent primary read', async () => {
     const res = await api().get(`/books/${oldBookId}`).set('Consistency-Token', 'yesterday').expect(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
