@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { BITMAP_ONLY, ListStatement, ListStatements } from '../src/books/books-list.statements';
+import { BITMAP_ONLY } from '../src/books/books-list.bounds';
+import { ListStatement, ListStatements } from '../src/books/books-list.statements';
 import { TEXT_STATISTICS_TARGET } from '../src/database/migrations/1796100000000-BookSearchStatistics';
 import { BOOK_SORT_FIELDS, ListBooksQueryDto } from '../src/books/dto/list-books-query.dto';
 import { createTestDatabase, TestDatabase } from './helpers/test-database';

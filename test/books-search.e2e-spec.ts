@@ -6,7 +6,7 @@ import {
   WALK_BUDGET,
   WORDS_BUDGET,
   COMMON_WORD_RATIO,
-} from '../src/books/books-list.statements';
+} from '../src/books/books-list.bounds';
 import { isbn13Of } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
 import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
