@@ -87,7 +87,8 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     done();
   });
   installShutdownHooks(fastify, shutdown);
-  installConsistencyScope(fastify, { tokens: app.get(ReplicaSet).replicas.length > 0 });
+  const replicas = app.get(ReplicaSet);
+  installConsistencyScope(fastify, { tokens: replicas.replicas.length > 0, horizon: replicas.horizon });
   // One line per request at LOG_LEVEL=log and below; above, no hook builds a line nobody writes.
   if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(fastify, config);
 

@@ -180,7 +180,7 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
       expect((res.body as BookBody).version).toBe(row.version);
     });
 
-    it('400 for a Consistency-Token this service could not have sent; a valid one reads the primary', async () => {
+    it('400 for a malformed Consistency-Token; a well-formed one reads the primary', async () => {
       const created = await createBook();
       for (const token of ['yesterday', '0/XYZ']) {
         expectProblem(await api().get(`/books/${created.id}`).set('Consistency-Token', token), 400, {

@@ -4,6 +4,7 @@ import type { ProblemException } from '../common/problem-details';
 import { validationProblem } from '../common/validation';
 import { ConsistencyScope, ConsistencyState } from '../database/replicas/consistency-scope';
 import { formatLsn, parseLsn } from '../database/replicas/lsn';
+import type { WalHorizon } from '../database/replicas/wal-horizon';
 
 export const CONSISTENCY_TOKEN = 'Consistency-Token';
 export const READ_SOURCE = 'X-Read-Source';
@@ -47,14 +48,21 @@ export const ApiConsistencyTokenHeader = () =>
  * collects the commit position of a write for its Consistency-Token response header and the read's
  * source for X-Read-Source. Two Fastify hooks, not a Nest interceptor or guard: a route with
  * neither runs without Nest's RxJS pipeline and guard chain (docs/decisions/0007-no-interceptors.md).
- * - preHandler (after the body is parsed): a read of a books route presenting a token that this
- *   service could not have sent is refused (400 problem, through Nest's exception filter);
- *   otherwise the handler is called inside the scope, so every statement it runs sees it;
- * - onSend (success or problem): the headers from what the scope collected.
+ * - preHandler (after the body is parsed): a read of a books route presenting a token that is not
+ *   a WAL position, or one past the horizon (beyond where the primary's WAL can have reached, by
+ *   what this service has seen), is refused (400 problem, through Nest's exception filter); a
+ *   forged token within the horizon is only a read served by the primary. Otherwise the handler
+ *   is called inside the scope, so every statement it runs sees it;
+ * - onSend (success or problem): the headers from what the scope collected; a token handed out
+ *   moves the horizon before the client can present it.
  * `tokens` (replicas are configured) decides whether writes read their commit position: with the
  * primary alone no read can miss a write, so the token would cost every write a round trip for nothing.
  */
-export function installConsistencyScope(fastify: FastifyInstance, options: { tokens: boolean }): void {
+export function installConsistencyScope(
+  fastify: FastifyInstance,
+  options: { tokens: boolean; horizon: WalHorizon },
+): void {
+  const { horizon } = options;
   fastify.decorateRequest('consistency', null);
   fastify.addHook('preHandler', (request, _reply, done) => {
     const read = isRead(request);
@@ -63,9 +71,15 @@ export function installConsistencyScope(fastify: FastifyInstance, options: { tok
       const raw = request.headers[HEADER];
       if (raw !== undefined) {
         state.minLsn = typeof raw === 'string' ? parseLsn(raw) : undefined;
-        if (state.minLsn === undefined && request.routeOptions.url?.startsWith(BOOKS_ROUTES)) {
-          done(malformedToken());
-          return;
+        if (request.routeOptions.url?.startsWith(BOOKS_ROUTES)) {
+          if (state.minLsn === undefined) {
+            done(malformedToken());
+            return;
+          }
+          if (!horizon.admits(state.minLsn)) {
+            done(tokenAhead());
+            return;
+          }
         }
       }
     }
@@ -74,7 +88,10 @@ export function installConsistencyScope(fastify: FastifyInstance, options: { tok
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = request.consistency;
-    if (state?.commitLsn !== undefined) void reply.header(CONSISTENCY_TOKEN, formatLsn(state.commitLsn));
+    if (state?.commitLsn !== undefined) {
+      horizon.see(state.commitLsn);
+      void reply.header(CONSISTENCY_TOKEN, formatLsn(state.commitLsn));
+    }
     if (state?.servedBy !== undefined) void reply.header(READ_SOURCE, state.servedBy);
     done(null, payload);
   });
@@ -94,6 +111,15 @@ function malformedToken(): ProblemException {
     {
       field: CONSISTENCY_TOKEN,
       message: `${CONSISTENCY_TOKEN} must be the value of that header from a write response, e.g. ${TOKEN_EXAMPLE}`,
+    },
+  ]);
+}
+
+function tokenAhead(): ProblemException {
+  return validationProblem([
+    {
+      field: CONSISTENCY_TOKEN,
+      message: `${CONSISTENCY_TOKEN} is past any position the database has reached; send the value from a write response`,
     },
   ]);
 }

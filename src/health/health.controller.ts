@@ -62,14 +62,14 @@ export class HealthController {
     description:
       'A 503 names each failing dependency and its state in `detail`, e.g. `Not ready: database: unreachable` ' +
       '(or `timeout`, `failing`, `lifecycle: shutting down`). Concurrent probes share one ping. Readiness depends ' +
-      'on the primary only: `replicas` is always up and lists each read replica (up, lagging, down or starting, ' +
-      'with its lag); reads skip a replica that is not up.',
+      'on the primary only: `replicas` is always up and lists each read replica as up, lagging or down (why ' +
+      'goes to the log); reads skip a replica that is not up.',
   })
   @ApiOkResponse(
     HEALTH_OK({
       lifecycle: { status: 'up' },
       database: { status: 'up' },
-      replicas: { status: 'up', replicas: [{ name: 'replica-1', state: 'up', lagMs: 0 }] } as { status: string },
+      replicas: { status: 'up', replicas: [{ name: 'replica-1', state: 'up' }] } as { status: string },
     }),
   )
   @ApiProblemResponses(500, 503)

@@ -10,7 +10,7 @@
  * package has no pg_basebackup; without PostgreSQL installed this suite fails, naming what is missing.
  */
 import request from 'supertest';
-import { parseLsn } from '../../src/database/replicas/lsn';
+import { formatLsn, parseLsn } from '../../src/database/replicas/lsn';
 import { bookInput } from '../factories/book.factory';
 import { PgCluster } from '../helpers/pg-cluster';
 import { SpawnedApp, spawnApp, waitForListening } from '../helpers/spawn-app';
@@ -32,6 +32,7 @@ describe('read replicas on a real streaming standby', () => {
   let baseUrl = '';
   /** A book every replica has long replayed. */
   let oldBookId = '';
+  let primaryUrl: URL;
 
   const api = () => request(baseUrl);
   const read = async (id: string, token?: string): Promise<Read> => {
@@ -55,15 +56,29 @@ describe('read replicas on a real streaming standby', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  const replicaState = async (): Promise<{ state: string; replayLsn?: string }> => {
+  const replicaState = async (): Promise<{ name: string; state: string }> => {
     const res = await api().get('/health/ready').expect(200);
-    const body = res.body as { details: { replicas: { replicas: { state: string; replayLsn?: string }[] } } };
-    return body.details.replicas.replicas[0];
+    const body = res.body as { details: { replicas: { replicas: { name: string; state: string }[] } } };
+    const [replica] = body.details.replicas.replicas;
+    // Fixed words only: no driver message, host or WAL position in a public answer.
+    expect(Object.keys(replica).sort()).toEqual(['name', 'state']);
+    expect(['up', 'lagging', 'down']).toContain(replica.state);
+    return replica;
+  };
+  const primaryWalLsn = async (): Promise<string> => {
+    const [row] = await query<{ lsn: string }>(primaryUrl, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    return row.lsn;
+  };
+  /** What the standby has replayed, asked of the standby itself. */
+  const standbyReplayLsn = async (): Promise<bigint> => {
+    const [row] = await query<{ lsn: string }>(standby!.url(DATABASE), 'SELECT pg_last_wal_replay_lsn()::text AS lsn');
+    return parseLsn(row.lsn)!;
   };
 
   beforeAll(async () => {
     primary = await PgCluster.create('rr-primary');
     const dbUrl = await primary.createDatabase(DATABASE);
+    primaryUrl = dbUrl;
     standby = await primary.createStandby('rr-standby', ["recovery_min_apply_delay = '300ms'"]);
     app = spawnApp({
       DATABASE_URL: dbUrl.toString(),
@@ -131,11 +146,13 @@ describe('read replicas on a real streaming standby', () => {
 
   it('a token read goes to the standby once it has replayed past the token', async () => {
     const { id, token } = await create();
-    await eventually('the standby replays the create', async () => {
-      const { replayLsn } = await replicaState();
-      return replayLsn !== undefined && parseLsn(replayLsn)! >= parseLsn(token)!;
+    await eventually('the standby replays the create', async () => (await standbyReplayLsn()) >= parseLsn(token)!);
+    // The service learns the standby's position from its monitor, one check interval later.
+    await eventually('a token read is served by the standby', async () => {
+      const served = await read(id, token);
+      expect(served.status).toBe(200);
+      return served.source === 'replica-1';
     });
-    await expect(read(id, token)).resolves.toEqual({ status: 200, source: 'replica-1' });
   });
 
   it('reads the service says the standby served are index scans on the standby itself, and the control on the primary', async () => {
@@ -149,10 +166,11 @@ describe('read replicas on a real streaming standby', () => {
       return Number(row.n);
     };
     const { id, token } = await create();
-    await eventually('the standby replays the create', async () => {
-      const { replayLsn } = await replicaState();
-      return replayLsn !== undefined && parseLsn(replayLsn)! >= parseLsn(token)!;
-    });
+    // The service learns the standby's position from its monitor, one check interval after it replays.
+    await eventually(
+      'a token read is served by the standby',
+      async () => (await read(id, token)).source === 'replica-1',
+    );
     const standbyBefore = await scans(standby!);
     const replicaReads: Read[] = [];
     for (let i = 0; i < 20; i++) replicaReads.push(await read(id, token));
@@ -235,6 +253,27 @@ describe('read replicas on a real streaming standby', () => {
     const res = await api().get(`/books/${oldBookId}`).set('Consistency-Token', 'yesterday').expect(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(JSON.stringify(res.body)).toContain('Consistency-Token');
+  });
+
+  it('a token past any WAL position the primary can have reached is a 400 problem, not a read sent to the primary', async () => {
+    for (const forged of ['FFFFFFFF/FFFFFFFF', formatLsn(parseLsn(await primaryWalLsn())! + (1n << 32n))]) {
+      const res = await api().get(`/books/${oldBookId}`).set('Consistency-Token', forged).expect(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 400, errors: [{ field: 'Consistency-Token' }] });
+    }
+  });
+
+  it('a token of a commit this service did not make (another instance) is admitted at once', async () => {
+    // A write the service never saw, as another instance behind the same primary would make it.
+    const isbn = bookInput().isbn;
+    await query(
+      primaryUrl,
+      `INSERT INTO books (title, author, isbn, published_year, version) VALUES ('Elsewhere', 'Other', $1, 2001, 1)`,
+      [isbn],
+    );
+    const token = await primaryWalLsn();
+    const res = await api().get(`/books?isbn=${isbn}`).set('Consistency-Token', token).expect(200);
+    expect((res.body as { data: { title: string }[] }).data.map((book) => book.title)).toEqual(['Elsewhere']);
   });
 
   it('standby paused (SIGSTOP): no 5xx; once readiness marks it, every read is served by the primary; resumed: used again', async () => {

@@ -7,19 +7,20 @@ import { watchedClientClass } from '../runtime/connection-watchdog';
 import { DatabaseTarget } from '../lifecycle/database-target';
 import { settlesWithin } from '../../lib/timers';
 import { redactUrl } from '../../lib/url';
-import { formatLsn, Lsn, parseLsn } from './lsn';
+import { Lsn, parseLsn } from './lsn';
 import { MonitorConnection } from './monitor-connection';
 import { PrimarySample, pruneSamples, replicaLagMs } from './replica-lag';
+import { WalHorizon } from './wal-horizon';
 
 export type ReplicaState = 'starting' | 'up' | 'lagging' | 'down';
 
-/** One replica as /health/ready reports it. */
+/**
+ * One replica as /health/ready reports it: a fixed word. Why it is not up (a driver's message, a
+ * host, a WAL position) goes to the log only, since readiness is answered to anyone who asks.
+ */
 export interface ReplicaStatus {
   name: string;
-  state: ReplicaState;
-  lagMs?: number;
-  replayLsn?: string;
-  reason?: string;
+  state: 'up' | 'lagging' | 'down';
 }
 
 export class Replica {
@@ -49,6 +50,8 @@ export class Replica {
 @Injectable()
 export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
   readonly replicas: Replica[];
+  /** Where the primary's WAL can have reached: bounds the consistency tokens a read may present. */
+  readonly horizon = new WalHorizon();
   private readonly logger = new Logger('Replicas');
   private readonly primary: MonitorConnection;
   private readonly samples: PrimarySample[] = [];
@@ -127,12 +130,10 @@ export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
   }
 
   statuses(): ReplicaStatus[] {
+    // A replica still starting serves no reads: down, as far as a reader of readiness can tell.
     return this.replicas.map((replica) => ({
       name: replica.name,
-      state: replica.state,
-      ...(replica.lagMs !== undefined && { lagMs: replica.lagMs }),
-      ...(replica.replayLsn !== undefined && { replayLsn: formatLsn(replica.replayLsn) }),
-      ...(replica.reason !== undefined && { reason: replica.reason }),
+      state: replica.state === 'starting' ? 'down' : replica.state,
     }));
   }
 
@@ -148,7 +149,9 @@ export class ReplicaSet implements OnModuleInit, OnApplicationShutdown {
       this.primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn').then(
         ([row]) => {
           const lsn = parseLsn(row.lsn);
-          if (lsn !== undefined) this.samples.push({ at: sampleAt, lsn });
+          if (lsn === undefined) return;
+          this.samples.push({ at: sampleAt, lsn });
+          this.horizon.sample(lsn);
         },
         // The primary's own health is readiness' business; replicas keep their last lag.
         () => undefined,
