@@ -27,6 +27,7 @@ async function bootstrap(): Promise<void> {
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));
+    AppLogger.addSecret(database.migrationUrl?.password && decodeURIComponent(database.migrationUrl.password));
     AppLogger.addSecret(config.throttle.redisUrl?.password && decodeURIComponent(config.throttle.redisUrl.password));
     for (const replica of buildReplicasConfig(process.env).urls) {
       AppLogger.addSecret(replica.password && decodeURIComponent(replica.password));

@@ -81,7 +81,8 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
       .expect(201);
     expect(processesUsing(dataDir).length).toBeGreaterThan(0);
 
-    // Least privilege: the service's own connections use a role that is no superuser and owns its database.
+    // Least privilege: the service's own connections use a serving role that is no superuser and owns
+    // nothing; an owner role holds the schema; each role has a password of its own.
     const sessions = await query<{ usename: string; rolsuper: boolean }>(
       superuserUrl(),
       `SELECT a.usename, r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
@@ -97,7 +98,14 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
               (SELECT tableowner FROM pg_tables WHERE tablename = 'books') AS books
        FROM pg_database d, pg_namespace n WHERE d.datname = 'bookapi' AND n.nspname = 'public'`,
     );
-    expect(owners).toEqual([{ database: 'bookapi_app', schema: 'bookapi_app', books: 'bookapi_app' }]);
+    expect(owners).toEqual([{ database: 'bookapi_owner', schema: 'bookapi_owner', books: 'bookapi_owner' }]);
+    const passwords = ['', '.bookapi_app', '.bookapi_owner'].map((role) =>
+      fs.readFileSync(`${dataDir}${role}.password`, 'utf8').trim(),
+    );
+    expect(new Set(passwords).size).toBe(3);
+    const serving = withDatabase(superuserUrl(), 'bookapi');
+    [serving.username, serving.password] = ['bookapi_app', passwords[1]];
+    await expect(query(serving, 'DROP TABLE books')).rejects.toMatchObject({ code: '42501' });
 
     await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
     expect(processesUsing(dataDir)).toEqual([]);

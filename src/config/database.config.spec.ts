@@ -54,6 +54,32 @@ describe('buildDatabaseConfig', () => {
   });
 });
 
+describe('DATABASE_MIGRATION_URL', () => {
+  const serving = 'postgres://app:pw@db:5432/books';
+
+  it('is the owner role of the same database, and creates the database unless DATABASE_ADMIN_URL says otherwise', () => {
+    const config = buildDatabaseConfig({
+      DATABASE_URL: serving,
+      DATABASE_MIGRATION_URL: 'postgres://owner:opw@db:5432/books',
+    });
+    expect(config.migrationUrl?.username).toBe('owner');
+    expect(config.adminUrl?.toString()).toBe('postgres://owner:opw@db:5432/postgres');
+    expect(buildDatabaseConfig({ DATABASE_URL: serving }).migrationUrl).toBeUndefined();
+  });
+
+  it('refuses a migration URL without DATABASE_URL, to another database, or as the serving role, naming it', () => {
+    const owner = 'postgres://owner:opw@db:5432/books';
+    expect(errorOf({ DATABASE_MIGRATION_URL: owner }).message).toContain('DATABASE_MIGRATION_URL is set but');
+    const other = errorOf({ DATABASE_URL: serving, DATABASE_MIGRATION_URL: 'postgres://owner:opw@db:5432/x' });
+    expect(other.message).toContain('DATABASE_MIGRATION_URL must name the same database');
+    const same = errorOf({ DATABASE_URL: serving, DATABASE_MIGRATION_URL: 'postgres://app:pw@db:5432/books' });
+    expect(same.message).toContain('DATABASE_MIGRATION_URL must log in as another role');
+    expect(
+      errorOf({ DATABASE_URL: serving, DATABASE_MIGRATION_URL: 'http://x:secret9@h/books' }).message,
+    ).not.toContain('secret9');
+  });
+});
+
 describe('production without DATABASE_URL', () => {
   it('refuses to start, naming the variable, instead of starting a throwaway embedded cluster', () => {
     const message = errorOf({ NODE_ENV: 'production' }).message;

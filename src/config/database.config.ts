@@ -24,6 +24,11 @@ export interface DatabaseConfig {
   directUrl?: URL;
   /** Maintenance connection used to create the target database. */
   adminUrl?: URL;
+  /**
+   * The owner role's connection to the same database (DATABASE_MIGRATION_URL): schema work runs as
+   * it, and the serving role (DATABASE_URL) gets only row privileges. Unset: one role does both.
+   */
+  migrationUrl?: URL;
   pooler: PoolerMode;
   embedded: EmbeddedPostgresConfig;
   schemaMode: SchemaMode;
@@ -36,6 +41,8 @@ export interface DatabaseConfig {
   /** Budget of a liveness probe; a request waits at most ~1.5x this on a frozen server before a 503. */
   probeTimeoutMs: number;
   applicationName: string;
+  /** Warn at startup about privileges the serving role holds but does not need (production). */
+  warnUnneededPrivileges: boolean;
 }
 
 export function buildDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
@@ -44,6 +51,7 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
   const url = read.postgresUrl('DATABASE_URL');
   const directUrl = read.postgresUrl('DATABASE_DIRECT_URL') ?? url;
   const explicitAdminUrl = read.postgresUrl('DATABASE_ADMIN_URL');
+  const migrationUrl = read.postgresUrl('DATABASE_MIGRATION_URL');
   const schemaMode = read.oneOf('DB_SCHEMA_MODE', SCHEMA_MODES, production ? 'migrate' : 'sync');
 
   if (schemaMode === 'sync' && production) {
@@ -68,6 +76,19 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
   if (env.DB_POOLER === 'transaction' && !url) {
     read.problem('DB_POOLER=transaction needs DATABASE_URL (the embedded PostgreSQL has no pooler)');
   }
+  if (migrationUrl && !url) {
+    read.problem(
+      'DATABASE_MIGRATION_URL is set but DATABASE_URL is not (the embedded PostgreSQL makes both roles itself)',
+    );
+  }
+  if (migrationUrl && url && databaseNameOf(migrationUrl) !== databaseNameOf(url)) {
+    read.problem('DATABASE_MIGRATION_URL must name the same database as DATABASE_URL');
+  }
+  if (migrationUrl && url && decodeURIComponent(migrationUrl.username) === decodeURIComponent(url.username)) {
+    read.problem(
+      'DATABASE_MIGRATION_URL must log in as another role than DATABASE_URL (the owner role; leave it unset to use one role)',
+    );
+  }
   if (explicitAdminUrl && !url) {
     read.problem('DATABASE_ADMIN_URL is set but DATABASE_URL is not (the embedded PostgreSQL needs neither)');
   }
@@ -75,7 +96,9 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
   const config: DatabaseConfig = {
     url,
     directUrl,
-    adminUrl: explicitAdminUrl ?? (directUrl ? withDatabase(directUrl, 'postgres') : undefined),
+    // Without DATABASE_ADMIN_URL the owner role creates the database (and the serving role, if missing).
+    adminUrl: explicitAdminUrl ?? adminUrlOf(migrationUrl ?? directUrl),
+    migrationUrl: url && migrationUrl,
     pooler: read.oneOf('DB_POOLER', POOLER_MODES, 'none'),
     embedded: {
       dataDir: path.resolve(read.string('EMBEDDED_PG_DATA_DIR', '.data/postgres')),
@@ -91,9 +114,14 @@ export function buildDatabaseConfig(env: Record<string, string | undefined>): Da
     idleInTransactionTimeoutMs: read.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
     probeTimeoutMs: read.int('DB_PROBE_TIMEOUT_MS', 1000, 50, 60_000),
     applicationName: read.string('DB_APPLICATION_NAME', 'bookapi'),
+    warnUnneededPrivileges: production,
   };
   read.done();
   return config;
+}
+
+function adminUrlOf(url: URL | undefined): URL | undefined {
+  return url ? withDatabase(url, 'postgres') : undefined;
 }
 
 export const databaseConfig = registerAs('database', () => buildDatabaseConfig(process.env));

@@ -3,9 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertPrivateFile } from './embedded-checks';
 
-/** Per-cluster password, made on first use and kept beside the data folder (mode 0600, refused otherwise). */
-export function clusterPassword(dataDir: string): string {
-  const file = `${dataDir}.password`;
+/**
+ * A password of the embedded cluster, made on first use and kept beside the data folder (mode 0600,
+ * refused otherwise): the superuser's in `<dataDir>.password`, each other role's in
+ * `<dataDir>.<role>.password`, so no two roles share one.
+ */
+export function clusterPassword(dataDir: string, role = 'postgres'): string {
+  const file = role === 'postgres' ? `${dataDir}.password` : `${dataDir}.${role}.password`;
   try {
     const password = fs.readFileSync(file, 'utf8').trim();
     assertPrivateFile(file);

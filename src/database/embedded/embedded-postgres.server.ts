@@ -43,11 +43,11 @@ export class EmbeddedPostgresServer {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The URL of the given database in this cluster, as the superuser unless `user` says otherwise. */
+  /** The URL of the given database in this cluster, as the superuser unless `user` says otherwise; each user has its own password. */
   url(database = this.config.database, user = 'postgres'): URL {
     const url = new URL(`postgres://127.0.0.1:${this.config.port}/`);
     url.username = user;
-    url.password = clusterPassword(this.config.dataDir);
+    url.password = clusterPassword(this.config.dataDir, user);
     url.pathname = '/' + encodeURIComponent(database);
     return url;
   }

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { AppRole, ensureAppRole, givePublicSchema, handOverDatabase } from './app-role';
+import { AppRole, ensureAppRole, givePublicSchema, handOverDatabase, reassignToOwner } from './app-role';
 import { assertValidDatabaseName, quoteIdentifier } from './database-name';
 import { databaseNameOf, withDatabase } from '../../lib/url';
 import { DatabaseStartupError } from '../database.exception';
@@ -12,8 +12,15 @@ export interface CreateDatabaseOptions {
   applicationName: string;
   /** Made if missing; owns the database (and its public schema) when this call creates it. */
   owner?: AppRole;
+  /**
+   * With two roles, the serving role: made if missing. A database it owns (made by the single-role
+   * setup) passes with everything in it to `owner`.
+   */
+  serving?: AppRole;
   /** Also hand an existing database owned by another role to `owner` (a cluster the service owns). */
   adoptExisting?: boolean;
+  /** Set the roles' passwords even when they exist (the embedded cluster keeps one file per role). */
+  resetPasswords?: boolean;
 }
 
 export type CreateDatabaseResult = 'created' | 'exists';
@@ -40,28 +47,37 @@ export async function createDatabaseIfMissing(
     await client.connect();
     await client.query(`SET lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs))}`);
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [CREATE_DATABASE_LOCK_CLASS, name]);
-    if (options.owner) await ensureAppRole(client, options.owner);
+    // The admin URL's own role is neither created nor handed anything: it may be the owner itself.
+    const adminUser = decodeURIComponent(adminUrl.username);
+    const other = (role?: AppRole) => (role?.name && role.name !== adminUser ? role : undefined);
+    const owner = other(options.owner);
+    for (const role of [owner, other(options.serving)]) {
+      if (role) await ensureAppRole(client, role, options.resetPasswords);
+    }
     const existing = await client.query<{ owner: string }>(
       'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
       [name],
     );
     if (existing.rowCount) {
-      const { owner, adoptExisting } = options;
-      if (owner && adoptExisting && existing.rows[0].owner !== owner.name) {
+      const current = existing.rows[0].owner;
+      const { serving, adoptExisting } = options;
+      const target = options.owner;
+      if (target && serving && current === serving.name && serving.name !== target.name) {
+        await onDatabase(withDatabase(adminUrl, name), options, (admin) => reassignToOwner(admin, serving, target));
+      } else if (owner && adoptExisting && current !== owner.name) {
         await onDatabase(withDatabase(adminUrl, name), options, (admin) => handOverDatabase(admin, name, owner));
       }
       return 'exists';
     }
     try {
       // CREATE DATABASE takes no bind parameters: the name is validated and quoted instead.
-      const owner = options.owner ? ` OWNER ${quoteIdentifier(options.owner.name)}` : '';
-      await client.query(`CREATE DATABASE ${quoteIdentifier(name)}${owner}`);
+      const ownerClause = owner ? ` OWNER ${quoteIdentifier(owner.name)}` : '';
+      await client.query(`CREATE DATABASE ${quoteIdentifier(name)}${ownerClause}`);
     } catch (error) {
       if (isConcurrentCreate(error)) return 'exists';
       throw error;
     }
-    if (options.owner)
-      await onDatabase(withDatabase(adminUrl, name), options, (admin) => givePublicSchema(admin, options.owner!));
+    if (owner) await onDatabase(withDatabase(adminUrl, name), options, (admin) => givePublicSchema(admin, owner));
     return 'created';
   } catch (error) {
     throw explainAdminError(error, adminUrl, name);

@@ -6,7 +6,7 @@ import { checkTypeormPool } from '../../lib/internals/typeorm';
 import { StartupError } from '../../lib/startup-error';
 import { databaseConfig } from '../../config/database.config';
 import { SCHEMA_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
-import { appRoleOf, warnIfSuperuser } from './app-role';
+import { roleOf, warnAboutRole } from './app-role';
 import { createDatabaseIfMissing } from './create-database';
 import { redactUrl, scrubSecrets } from '../../lib/url';
 import { DatabaseTarget } from './database-target';
@@ -18,6 +18,7 @@ import { TypeOrmNestLogger } from '../runtime/typeorm-logger';
 import { retryWithBackoff } from './retry';
 import { withSchemaDataSource } from './schema-data-source';
 import { applyRoleTimeouts } from './session-defaults';
+import { grantServingRole, prepareServingRole } from './serving-grants';
 
 /**
  * The one owner of the DataSource and of the embedded server, from creation to destruction:
@@ -52,9 +53,12 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
           connectTimeoutMs: this.config.connectTimeoutMs,
           lockTimeoutMs: Math.max(1000, deadline - Date.now()),
           applicationName: this.config.applicationName,
-          owner: appRoleOf(this.target.url, this.target.adminUrl),
-          // The embedded cluster is the service's own: a database made by an older version is handed over.
+          owner: roleOf(this.target.migrationUrl),
+          serving: this.target.twoRoles ? roleOf(this.target.url) : undefined,
+          // The embedded cluster is the service's own: a database made by an older version is handed over,
+          // and roles an older version made with the superuser's password get their own.
           adoptExisting: !!this.target.embedded,
+          resetPasswords: !!this.target.embedded,
         }),
       );
       this.logger.log(`Database "${this.target.databaseName}" ${outcome === 'created' ? 'created' : 'exists'}`);
@@ -62,8 +66,8 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
       await this.retryTransient('connect', this.target.url, deadline, () => this.initializeDataSource());
       checkTypeormPool(this.dataSource);
       await this.ping(this.config.connectTimeoutMs);
-      await warnIfSuperuser(this.dataSource, this.logger);
       await this.prepareSchema(deadline);
+      await warnAboutRole(this.dataSource, this.logger, this.config.warnUnneededPrivileges);
       if (this.config.pooler === 'transaction') await this.checkPooledTimeout();
       this.logger.log(`Database ready in ${Date.now() - started} ms (${redactUrl(this.target.url)})`);
     } catch (error) {
@@ -144,23 +148,31 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  /**
+   * Sync or migrate, as the owner role when there are two (DATABASE_MIGRATION_URL, or the embedded
+   * cluster), which then also grants the serving role its row privileges.
+   */
   private async prepareSchema(deadline: number): Promise<void> {
     const mode = this.config.schemaMode;
-    if (mode === 'none') return;
+    const serving = this.target.twoRoles ? roleOf(this.target.url).name : undefined;
+    if (mode === 'none' && !serving) return;
     const apply = async (dataSource: DataSource) => {
+      if (serving) await prepareServingRole(dataSource, this.target.databaseName, serving);
+      // With DB_SCHEMA_MODE=none the operator owns the schema; only the grants are ours.
       if (mode === 'sync') {
         await dataSource.synchronize();
         this.logger.log('Schema synchronized with the entities');
-      } else {
+      } else if (mode === 'migrate') {
         const applied = await dataSource.runMigrations({ transaction: 'each' });
         this.logger.log(
           applied.length ? `Applied migrations: ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations',
         );
       }
+      if (serving) await grantServingRole(dataSource, serving);
     };
     await this.withSchemaLock(deadline, () =>
-      this.config.pooler === 'transaction'
-        ? withSchemaDataSource(this.config, this.target.directUrl, apply)
+      this.config.pooler === 'transaction' || serving
+        ? withSchemaDataSource(this.config, this.target.migrationUrl, apply)
         : apply(this.dataSource),
     );
   }

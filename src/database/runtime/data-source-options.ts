@@ -8,6 +8,7 @@ import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-T
 import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
 import { BookSearchStatistics1796100000000 } from '../migrations/1796100000000-BookSearchStatistics';
 import { BookWords1796200000000 } from '../migrations/1796200000000-BookWords';
+import { TriggerFunctionsRunAsOwner1796567615189 } from '../migrations/1796567615189-TriggerFunctionsRunAsOwner';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book];
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   BookSearchVector1796000000000,
   BookSearchStatistics1796100000000,
   BookWords1796200000000,
+  TriggerFunctionsRunAsOwner1796567615189,
 ];
 
 /**
