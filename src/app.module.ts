@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AuthModule } from './auth/auth.module';
 import { BooksModule } from './books/books.module';
 import { CommonModule } from './common/common.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -31,6 +32,7 @@ import { HealthModule } from './health/health.module';
     CommonModule,
     DatabaseModule,
     ReplicasModule,
+    AuthModule,
     BooksModule,
     HealthModule,
   ],

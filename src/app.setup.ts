@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { AuthGuard } from './auth/auth.guard';
 import { installConsistencyScope } from './books/consistency-token';
 import { answerClientError } from './common/client-error';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
@@ -15,7 +16,9 @@ import { RateLimitGuard } from './common/throttler-options';
 import { createValidationPipe } from './common/validation';
 import { ReplicaSet } from './database/replicas/replica-set';
 import type { AppConfig } from './config/app.config';
+import { authConfig, type AuthConfig } from './config/auth.config';
 import type { TrustProxy } from './config/trust-proxy';
+import { redactCredentialParams } from './lib/url';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -93,7 +96,12 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   if (config.logLevel !== 'error' && config.logLevel !== 'warn') logRequests(fastify, config);
 
   app.useGlobalPipes(createValidationPipe());
-  if (config.throttle.enabled) app.useGlobalGuards(app.get(RateLimitGuard));
+  // Access control first, so the rate limit counts per caller; with AUTH_DISABLED no route checks anything.
+  const auth = app.get<AuthConfig>(authConfig.KEY);
+  app.useGlobalGuards(
+    ...(auth.disabled ? [] : [app.get(AuthGuard)]),
+    ...(config.throttle.enabled ? [app.get(RateLimitGuard)] : []),
+  );
   setupSwagger(app);
 }
 
@@ -103,7 +111,7 @@ function logRequests(fastify: FastifyInstance, config: AppConfig): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const line = {
       method: request.method,
-      url: request.url,
+      url: redactCredentialParams(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       requestId: request.id,

@@ -8,6 +8,7 @@ import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setu
 import { AppLogger } from './common/app-logger';
 import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
 import { buildAppConfig } from './config/app.config';
+import { buildAuthConfig } from './config/auth.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
 import { buildReplicasConfig } from './config/replicas.config';
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
     const config = buildAppConfig(process.env);
     const database = buildDatabaseConfig(process.env);
     const observability = buildObservabilityConfig(process.env);
+    buildAuthConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildAppConfig } from '../src/config/app.config';
+import { buildAuthConfig } from '../src/config/auth.config';
 import { buildDatabaseConfig } from '../src/config/database.config';
 import { buildReplicasConfig } from '../src/config/replicas.config';
 import { appRoleOf } from '../src/database/lifecycle/app-role';
@@ -40,6 +41,7 @@ function namesReadByConfig(): Set<string> {
     if (NODE_ENV === 'production') expect(() => buildDatabaseConfig(env)).toThrow(/DATABASE_URL is not set/);
     else buildDatabaseConfig(env);
     buildReplicasConfig(env);
+    buildAuthConfig(env);
   }
   return seen;
 }
@@ -267,6 +269,7 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(buildAppConfig(example)).toEqual(buildAppConfig({}));
     expect(buildDatabaseConfig(example)).toEqual(buildDatabaseConfig({}));
     expect(buildReplicasConfig(example)).toEqual(buildReplicasConfig({}));
+    expect(buildAuthConfig(example)).toEqual(buildAuthConfig({}));
   });
 
   it('the scale profile adds a streaming replica of postgres, made by pg_basebackup -R, that api can read from', () => {

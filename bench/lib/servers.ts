@@ -44,6 +44,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     NODE_ENV: 'production',
     DB_SCHEMA_MODE: 'migrate',
     THROTTLE_ENABLED: 'false',
+    // The load rows price the service against the baseline without access control; the auth row
+    // turns it on (extraEnv AUTH_DISABLED=false) and compares the two builds of the service.
+    AUTH_DISABLED: 'true',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     // Load generators hang up mid-request; the drain need not wait the default 10 s for those.

@@ -26,6 +26,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ReadAccess, RequiresScope, SCOPES } from '../auth/route-policy';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { validationProblem } from '../common/validation';
 import { preconditionRequired } from './books.errors';
@@ -62,6 +63,7 @@ export class BooksController {
   constructor(private readonly books: BooksService) {}
 
   @Post()
+  @RequiresScope(SCOPES.write)
   @ApiOperation({
     operationId: 'createBook',
     summary: 'Create a book',
@@ -89,6 +91,7 @@ export class BooksController {
   }
 
   @Post('batch')
+  @RequiresScope(SCOPES.write)
   @ApiOperation({
     operationId: 'createBooksBatch',
     summary: 'Create up to 1000 books at once: all of them or none',
@@ -108,6 +111,7 @@ export class BooksController {
   }
 
   @Get()
+  @ReadAccess()
   @ApiOperation({
     operationId: 'listBooks',
     summary: 'List books: filters, sorting and pagination',
@@ -123,6 +127,7 @@ export class BooksController {
   }
 
   @Get(':id')
+  @ReadAccess()
   @ApiBookId()
   @ApiOperation({
     operationId: 'getBook',
@@ -155,6 +160,7 @@ export class BooksController {
   }
 
   @Patch(':id')
+  @RequiresScope(SCOPES.write)
   @ApiBookId()
   @ApiOperation({
     operationId: 'updateBook',
@@ -193,6 +199,7 @@ export class BooksController {
   }
 
   @Delete(':id')
+  @RequiresScope(SCOPES.delete)
   @ApiBookId()
   @HttpCode(204)
   @ApiOperation({

@@ -7,6 +7,7 @@ import { describeError } from '../lib/describe-error';
 import { isTransientConnectionError } from '../lib/postgres-error';
 import { PROBLEM_CONTENT_TYPE } from './problem-details';
 import { problemBody, problemOf } from './problem-mapping';
+import { redactCredentialParams } from '../lib/url';
 
 /**
  * Every error becomes RFC 9457 problem+json (the mapping is in problem-mapping.ts). A 500 says
@@ -26,18 +27,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const status = problem.type.status;
     if (status >= 500 && status !== 503) {
       this.logger.error(
-        `${request.method} ${request.url} failed (request ${request.id})`,
+        `${request.method} ${redactCredentialParams(request.url)} failed (request ${request.id})`,
         exception instanceof Error ? exception.stack : String(exception),
       );
     } else if (status === 503) {
       if (exception instanceof DatabaseUnavailableError || isTransientConnectionError(exception)) databaseOutage.seen();
-      this.logger.warn(`${request.method} ${request.url}: ${describeError(exception)} (request ${request.id})`);
+      this.logger.warn(
+        `${request.method} ${redactCredentialParams(request.url)}: ${describeError(exception)} (request ${request.id})`,
+      );
     }
     if (reply.sent) return;
     void reply
       .status(status)
       .headers(problem.headers ?? {})
       .type(PROBLEM_CONTENT_TYPE)
-      .send(problemBody(problem, request.url, String(request.id)));
+      .send(problemBody(problem, redactCredentialParams(request.url), String(request.id)));
   }
 }

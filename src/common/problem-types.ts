@@ -14,6 +14,8 @@ export interface ProblemType {
 export const PROBLEM_TYPES = {
   badRequest: { slug: 'bad-request', title: 'Bad Request', status: 400 },
   validationError: { slug: 'validation-error', title: 'Bad Request', status: 400 },
+  unauthorized: { slug: 'unauthorized', title: 'Unauthorized', status: 401 },
+  forbidden: { slug: 'forbidden', title: 'Forbidden', status: 403 },
   notFound: { slug: 'not-found', title: 'Not Found', status: 404 },
   methodNotAllowed: { slug: 'method-not-allowed', title: 'Method Not Allowed', status: 405 },
   conflict: { slug: 'conflict', title: 'Conflict', status: 409 },
@@ -24,12 +26,13 @@ export const PROBLEM_TYPES = {
   tooManyRequests: { slug: 'too-many-requests', title: 'Too Many Requests', status: 429 },
   internalError: { slug: 'internal-error', title: 'Internal Server Error', status: 500 },
   serviceUnavailable: { slug: 'service-unavailable', title: 'Service Unavailable', status: 503 },
+  authUnavailable: { slug: 'auth-unavailable', title: 'Service Unavailable', status: 503 },
 } as const satisfies Record<string, ProblemType>;
 
 /** The generic type of an HTTP status (400 is `bad-request`; validation has its own type). */
 const BY_STATUS = new Map<number, ProblemType>(
   Object.values(PROBLEM_TYPES)
-    .filter((type) => type !== PROBLEM_TYPES.validationError)
+    .filter((type) => type !== PROBLEM_TYPES.validationError && type !== PROBLEM_TYPES.authUnavailable)
     .map((type) => [type.status, type]),
 );
 

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { JwtVerifier } from '../auth/jwt-verifier';
+import { Public } from '../auth/route-policy';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ShutdownState } from '../common/shutdown/shutdown-state';
 import { ReplicaSet } from '../database/replicas/replica-set';
@@ -31,6 +33,7 @@ const HEALTH_OK = (example: Record<string, { status: string }>) => ({
 });
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -39,6 +42,7 @@ export class HealthController {
     private readonly database: DatabaseReadiness,
     private readonly shutdown: ShutdownState,
     private readonly replicas: ReplicaSet,
+    private readonly tokens: JwtVerifier,
   ) {}
 
   @Get('live')
@@ -58,12 +62,13 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({
     operationId: 'getReadiness',
-    summary: 'Readiness: the database answers SELECT 1 and the service is not shutting down',
+    summary:
+      'Readiness: the database answers SELECT 1, the token issuer was reached, and the service is not shutting down',
     description:
       'A 503 names each failing dependency and its state in `detail`, e.g. `Not ready: database: unreachable` ' +
-      '(or `timeout`, `failing`, `lifecycle: shutting down`). Concurrent probes share one ping. Readiness depends ' +
-      'on the primary only: `replicas` is always up and lists each read replica as up, lagging or down (why ' +
-      'goes to the log); reads skip a replica that is not up.',
+      '(or `timeout`, `failing`, `lifecycle: shutting down`, `auth: token issuer never reached ...`). Concurrent ' +
+      'probes share one ping. Readiness depends on the primary only: `replicas` is always up and lists each read ' +
+      'replica as up, lagging or down (why goes to the log); reads skip a replica that is not up.',
   })
   @ApiOkResponse(
     HEALTH_OK({
@@ -84,6 +89,21 @@ export class HealthController {
         const indicator = this.indicators.check('database');
         const state = await this.database.check();
         return state === 'up' ? indicator.up() : indicator.down({ state });
+      },
+      () => {
+        // Gating only before the issuer was ever reached: afterwards its cached keys keep verifying.
+        const indicator = this.indicators.check('auth');
+        const issuer = this.tokens.keys.status();
+        if (issuer.state === 'never reached') {
+          return indicator.down({
+            state: `token issuer never reached, so bearer tokens cannot be checked (${issuer.reason})`,
+          });
+        }
+        return indicator.up(
+          issuer.state === 'up' && issuer.lastFailure
+            ? { lastRefresh: `failed, cached keys in use (${issuer.lastFailure})` }
+            : { issuer: issuer.state },
+        );
       },
       // Reported, never gating: a replica that is down only sends reads elsewhere.
       () => this.indicators.check('replicas').up({ replicas: this.replicas.statuses() }),

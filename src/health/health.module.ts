@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '../auth/auth.module';
 import { DatabaseReadiness } from './database-readiness';
 import { HealthController } from './health.controller';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty', logger: false })],
+  imports: [AuthModule, TerminusModule.forRoot({ errorLogStyle: 'pretty', logger: false })],
   controllers: [HealthController],
   providers: [DatabaseReadiness],
 })

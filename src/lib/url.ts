@@ -33,3 +33,10 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+const CREDENTIAL_PARAMS = /([?&](?:access_token|id_token|refresh_token|token|api_key|apikey|x-api-key|key)=)[^&#]*/gi;
+
+/** A request URL with the values of credential-looking query parameters replaced, for logs and problem bodies. */
+export function redactCredentialParams(url: string): string {
+  return url.includes('?') ? url.replace(CREDENTIAL_PARAMS, '$1***') : url;
+}

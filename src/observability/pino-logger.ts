@@ -65,7 +65,9 @@ export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): P
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
+        'req.headers["x-api-key"]',
         'headers.authorization',
+        'headers["x-api-key"]',
         'headers.cookie',
         'password',
         '*.password',

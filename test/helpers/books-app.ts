@@ -32,14 +32,18 @@ export function useTestDatabase(label: string): TestDatabaseFixture {
 
 /**
  * The one fixture of the in-process suites: a database of their own (or the given one) and the
- * real AppModule on it (startTestApp), closed and dropped afterwards, in that order.
+ * real AppModule on it (startTestApp), closed and dropped afterwards, in that order. `env` may be
+ * a function, read once the earlier beforeAll hooks ran (e.g. an identity provider's port).
  */
-export function useBooksApp(database: string | TestDatabaseFixture, env: Record<string, string> = {}): BooksAppFixture {
+export function useBooksApp(
+  database: string | TestDatabaseFixture,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): BooksAppFixture {
   let db: TestDatabase | undefined;
   let app: TestApp | undefined;
   beforeAll(async () => {
     db = typeof database === 'string' ? await createTestDatabase(database) : database.db;
-    app = await startTestApp(db.url, env);
+    app = await startTestApp(db.url, typeof env === 'function' ? env() : env);
   });
   afterAll(async () => {
     await app?.close();

@@ -20,12 +20,21 @@ export const MAIN_JS = path.join(ROOT, 'dist/main.js');
 
 /**
  * Runs the built service (`node <heap flags> dist/main.js`, as `npm run start:prod` does) with exactly
- * the given environment plus PATH/HOME. scripts/jest.mjs builds it first (npm run build).
+ * the given environment plus PATH/HOME, and access control off (AUTH_DISABLED=true: these suites
+ * write without a credential; pass AUTH_DISABLED=false to test it). scripts/jest.mjs builds it
+ * first (npm run build).
  */
 export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): SpawnedApp {
   const proc = spawn(process.execPath, [...nodeFlags(ROOT), MAIN_JS], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', LOG_FORMAT: 'pretty', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: '0',
+      LOG_FORMAT: 'pretty',
+      AUTH_DISABLED: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

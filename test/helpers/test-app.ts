@@ -19,6 +19,9 @@ const DEFAULTS: Record<string, string> = {
   DB_SCHEMA_MODE: 'sync',
   DB_STARTUP_DEADLINE_MS: '20000',
   THROTTLE_ENABLED: 'false',
+  // Access control off: these apps test books, storage and HTTP, and write without a credential.
+  // The access-control suites (test/auth-*.e2e-spec.ts) turn it on with AUTH_DISABLED=false.
+  AUTH_DISABLED: 'true',
 };
 
 let envQueue: Promise<unknown> = Promise.resolve();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { problemBody, unavailable } from '../problem-mapping';
 import { PROBLEM_CONTENT_TYPE } from '../problem-details';
 import type { ShutdownState } from './shutdown-state';
+import { redactCredentialParams } from '../../lib/url';
 
 /**
  * While draining (after SHUTDOWN_DRAIN_DELAY_MS), every request but liveness is refused with 503 problem+json and
@@ -16,7 +17,7 @@ export function installShutdownHooks(fastify: FastifyInstance, shutdown: Shutdow
         .header('Connection', 'close')
         .headers(problem.headers ?? {})
         .type(PROBLEM_CONTENT_TYPE)
-        .send(problemBody(problem, request.url, String(request.id)));
+        .send(problemBody(problem, redactCredentialParams(request.url), String(request.id)));
       return;
     }
     done();
