@@ -1,0 +1,2 @@
+// oidc-provider ships no types; identity-provider.ts declares the little of its class it uses.
+declare module 'oidc-provider';
