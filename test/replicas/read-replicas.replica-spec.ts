@@ -196,10 +196,10 @@ describe('read replicas on a real streaming standby', () => {
   it('PATCH, DELETE and batch writes answer a token that reads them back; without it the paused standby is stale', async () => {
     const { id: patchedId } = await create();
     const { id: deletedId, token: createdToken } = await create();
-    await eventually('the standby replays both creates', async () => {
-      const { replayLsn } = await replicaState();
-      return replayLsn !== undefined && parseLsn(replayLsn)! >= parseLsn(createdToken)!;
-    });
+    await eventually(
+      'the standby replays both creates',
+      async () => (await standbyReplayLsn()) >= parseLsn(createdToken)!,
+    );
     // With replay paused the standby keeps the state before these writes, so every read below is
     // stale exactly when it reaches the standby: the token reads must not.
     await query(standby!.url(DATABASE), 'SELECT pg_wal_replay_pause()');
