@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { type IsolationLevel, releaseQueryRunner } from '../../lib/internals/typeorm';
@@ -18,14 +19,29 @@ const RETRYABLE = new Set<string>([SqlState.serializationFailure, SqlState.deadl
  * Connects, starts, commits; rolls back only what is open; always releases, passing the
  * error when the connection broke so the pool discards it; retries the whole unit on
  * 40001/40P01 a bounded number of times.
+ *
+ * A `run` inside the work of `runShared` joins that transaction instead of opening its own, so a
+ * unit that wraps a service's write (an idempotency key's claim and record) commits with it.
  */
 @Injectable()
 export class TransactionRunner {
   private readonly logger = new Logger('Transaction');
 
+  private readonly shared = new AsyncLocalStorage<EntityManager>();
+
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Like `run`, and every `run` called from `work` joins this transaction: its work runs on the same
+   * manager, its options are ignored, and a retry after 40001/40P01 repeats the whole of `work`.
+   */
+  runShared<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.run((manager) => this.shared.run(manager, () => work(manager)), options);
+  }
+
   async run<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const joined = this.shared.getStore();
+    if (joined) return work(joined);
     const maxAttempts = options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
