@@ -15,6 +15,8 @@ import { lazyChildLogger } from './observability/pino-logger';
 import { RateLimitGuard } from './common/throttler-options';
 import { createValidationPipe } from './common/validation';
 import { ReplicaSet } from './database/replicas/replica-set';
+import { idempotencyConfig } from './config/idempotency.config';
+import { publishIdempotencyPolicy } from './idempotency/api-idempotency-key';
 import type { AppConfig } from './config/app.config';
 import { authConfig, type AuthConfig } from './config/auth.config';
 import type { TrustProxy } from './config/trust-proxy';
@@ -135,8 +137,8 @@ function enableCors(app: NestFastifyApplication, config: AppConfig): void {
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id'],
-    exposedHeaders: ['ETag', 'Location', 'Retry-After', 'X-Request-Id'],
+    allowedHeaders: ['Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Request-Id'],
     maxAge: 600,
   });
 }
@@ -156,5 +158,6 @@ function setupSwagger(app: INestApplication): void {
       .addTag('health', 'Liveness and readiness probes')
       .build(),
   );
+  publishIdempotencyPolicy(document, app.get(idempotencyConfig.KEY));
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: 'docs-json' });
 }

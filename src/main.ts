@@ -11,6 +11,7 @@ import { buildAppConfig } from './config/app.config';
 import { buildAuthConfig } from './config/auth.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
+import { buildIdempotencyConfig } from './config/idempotency.config';
 import { buildReplicasConfig } from './config/replicas.config';
 import { describeError } from './lib/describe-error';
 import { checkDependencyInternals } from './lib/internals';
@@ -26,6 +27,7 @@ async function bootstrap(): Promise<void> {
     const database = buildDatabaseConfig(process.env);
     const observability = buildObservabilityConfig(process.env);
     buildAuthConfig(process.env);
+    buildIdempotencyConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));

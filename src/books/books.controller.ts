@@ -10,6 +10,7 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import {
@@ -25,9 +26,11 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadAccess, RequiresScope, SCOPES } from '../auth/route-policy';
 import { ApiProblemResponses } from '../common/api-problem-responses';
+import { ApiIdempotencyKey, REPLAYED_RESPONSE_HEADER } from '../idempotency/api-idempotency-key';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { validationProblem } from '../common/validation';
 import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
@@ -60,7 +63,10 @@ const ETAG_HEADER = {
 @ApiProblemResponses(429, 500, 503)
 @Controller('books')
 export class BooksController {
-  constructor(private readonly books: BooksService) {}
+  constructor(
+    private readonly books: BooksService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Post()
   @RequiresScope(SCOPES.write)
@@ -71,12 +77,14 @@ export class BooksController {
       'Strings are trimmed; the ISBN is checked and stored as ISBN-13. Answers the book with its URL in Location ' +
       'and its ETag; an ISBN that is already taken is a 409.',
   })
+  @ApiIdempotencyKey()
   @ApiCreatedResponse({
     type: BookDto,
     description: 'Created',
     headers: {
       ...ETAG_HEADER,
       ...CONSISTENCY_TOKEN_HEADER,
+      ...REPLAYED_RESPONSE_HEADER,
       Location: {
         description: 'URL of the new book',
         schema: { type: 'string', format: 'uri-reference', example: '/books/3f1c2a7e-8a4b-4c1d-9f7e-2b6d5c4a3e21' },
@@ -84,10 +92,15 @@ export class BooksController {
     },
   })
   @ApiProblemResponses(400, 409, 413, 415)
-  async create(@Body() dto: CreateBookDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Book> {
-    const book = await this.books.create(dto);
-    void reply.header('Location', `/books/${book.id}`).header('ETag', etagOf(book));
-    return book;
+  create(
+    @Body() dto: CreateBookDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Book> {
+    return this.idempotency.run(request, reply, async () => {
+      const book = await this.books.create(dto);
+      return { body: book, location: `/books/${book.id}`, etag: etagOf(book) };
+    });
   }
 
   @Post('batch')
@@ -100,14 +113,21 @@ export class BooksController {
       'first bad item, e.g. `books[3].isbn`; an ISBN repeated in the batch or already taken is a 409.',
   })
   @ApiBody({ type: CreateBooksBatchDto })
+  @ApiIdempotencyKey()
   @ApiCreatedResponse({
     type: BooksBatchResultDto,
     description: 'All created, in input order',
-    headers: CONSISTENCY_TOKEN_HEADER,
+    headers: { ...CONSISTENCY_TOKEN_HEADER, ...REPLAYED_RESPONSE_HEADER },
   })
   @ApiProblemResponses(400, 409, 413, 415)
-  async createBatch(@Body() dto: CreateBooksBatchDto): Promise<{ data: Book[] }> {
-    return { data: await this.books.createMany(dto.books) };
+  createBatch(
+    @Body() dto: CreateBooksBatchDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ data: Book[] }> {
+    return this.idempotency.run(request, reply, async () => ({
+      body: { data: await this.books.createMany(dto.books) },
+    }));
   }
 
   @Get()
@@ -180,22 +200,29 @@ export class BooksController {
     description: 'The fields to change; at least one',
     schema: { allOf: [{ $ref: getSchemaPath(UpdateBookDto) }], minProperties: 1 },
   })
-  @ApiOkResponse({ type: BookDto, headers: { ...ETAG_HEADER, ...CONSISTENCY_TOKEN_HEADER } })
+  @ApiIdempotencyKey()
+  @ApiOkResponse({
+    type: BookDto,
+    headers: { ...ETAG_HEADER, ...CONSISTENCY_TOKEN_HEADER, ...REPLAYED_RESPONSE_HEADER },
+  })
   @ApiProblemResponses(400, 404, 409, 412, 413, 415, 428)
-  async update(
+  update(
     @Param('id', idPipe) id: string,
     @Body() dto: UpdateBookDto,
     @Headers('if-match') ifMatchHeader: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Book> {
-    const ifMatch = parseEntityTags(ifMatchHeader);
-    if (ifMatch === undefined) {
-      throw preconditionRequired();
-    }
-    assertPatchable(dto);
-    const book = await this.books.update(id, dto, ifMatch);
-    void reply.header('ETag', etagOf(book));
-    return book;
+    // Inside the key's transaction: a retry replays the first answer before If-Match is looked at.
+    return this.idempotency.run(request, reply, async () => {
+      const ifMatch = parseEntityTags(ifMatchHeader);
+      if (ifMatch === undefined) {
+        throw preconditionRequired();
+      }
+      assertPatchable(dto);
+      const book = await this.books.update(id, dto, ifMatch);
+      return { body: book, etag: etagOf(book) };
+    });
   }
 
   @Delete(':id')
@@ -213,9 +240,21 @@ export class BooksController {
     description: 'When given, e.g. `"1"`, delete only that version',
     schema: { type: 'string' },
   })
-  @ApiNoContentResponse({ description: 'Deleted', headers: CONSISTENCY_TOKEN_HEADER })
+  @ApiIdempotencyKey()
+  @ApiNoContentResponse({
+    description: 'Deleted',
+    headers: { ...CONSISTENCY_TOKEN_HEADER, ...REPLAYED_RESPONSE_HEADER },
+  })
   @ApiProblemResponses(400, 404, 412)
-  async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.books.remove(id, parseEntityTags(ifMatch));
+  remove(
+    @Param('id', idPipe) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    return this.idempotency.run(request, reply, async () => {
+      await this.books.remove(id, parseEntityTags(ifMatch));
+      return { body: undefined };
+    });
   }
 }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { BooksController } from './books.controller';
 import { BooksService } from './books.service';
 import { Book } from './entities/book.entity';
 
 @Module({
+  imports: [IdempotencyModule],
   controllers: [BooksController],
   providers: [
     BooksService,

@@ -6,10 +6,13 @@ import { PROBLEM_TYPES, problemTypeOf, type ProblemType } from './problem-types'
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: malformed JSON, an unknown or invalid field or query parameter',
   404: 'Nothing has that id',
-  409: 'A unique field is already taken, e.g. an ISBN',
+  409:
+    'A unique field is already taken, e.g. an ISBN, or a request with the same Idempotency-Key is still in ' +
+    'progress (then retry after Retry-After seconds)',
   412: 'If-Match does not match the current version',
   413: 'The body is larger than the limit',
   415: 'The body is not application/json',
+  422: 'The Idempotency-Key was already used for a different request (method, path or body)',
   428: 'If-Match is required',
   429: 'Too many requests',
   500: 'Unexpected error; details are in the server log under the requestId',
@@ -43,7 +46,7 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
             },
           },
         },
-        ...(status === 503
+        ...(status === 503 || status === 409
           ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 2 } } } }
           : {}),
       }),

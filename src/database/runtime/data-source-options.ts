@@ -1,6 +1,7 @@
 import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
 import { Book } from '../../books/entities/book.entity';
 import type { DatabaseConfig } from '../../config/database.config';
+import { IdempotencyRecord } from '../../idempotency/idempotency-record.entity';
 import type { PostgresDataSourceOptions } from '../../lib/internals/typeorm';
 import { probeTargetOf, watchedClientClass } from './connection-watchdog';
 import { InitialSchema1764100000000 } from '../migrations/1764100000000-InitialSchema';
@@ -9,9 +10,10 @@ import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookS
 import { BookSearchStatistics1796100000000 } from '../migrations/1796100000000-BookSearchStatistics';
 import { BookWords1796200000000 } from '../migrations/1796200000000-BookWords';
 import { TriggerFunctionsRunAsOwner1796567615189 } from '../migrations/1796567615189-TriggerFunctionsRunAsOwner';
+import { IdempotencyKeys1796567730217 } from '../migrations/1796567730217-IdempotencyKeys';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
-export const ENTITIES = [Book];
+export const ENTITIES = [Book, IdempotencyRecord];
 export const MIGRATIONS = [
   InitialSchema1764100000000,
   TrigramSearchIndexes1795636407651,
@@ -19,6 +21,7 @@ export const MIGRATIONS = [
   BookSearchStatistics1796100000000,
   BookWords1796200000000,
   TriggerFunctionsRunAsOwner1796567615189,
+  IdempotencyKeys1796567730217,
 ];
 
 /**
