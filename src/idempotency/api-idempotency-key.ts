@@ -36,6 +36,7 @@ export const REPLAYED_RESPONSE_HEADER = {
   [REPLAYED_HEADER]: {
     description:
       'Present (`true`) when this is the recorded answer to an earlier request with the same Idempotency-Key',
+    required: false,
     schema: { type: 'string', enum: ['true'] },
   },
 };
