@@ -1,9 +1,10 @@
 import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
 import { cpuMicros, rssBytes, treeCpuMicros } from './proc';
 import { newBookBody } from './seed';
 import type { RunningServer } from './servers';
 
-export const ENDPOINTS = ['get-id', 'list', 'create', 'update', 'delete'] as const;
+export const ENDPOINTS = ['get-id', 'list', 'create', 'create-keyed', 'update', 'delete'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 /** The endpoints whose service path runs a transaction (TransactionRunner). */
 export const WRITE_ENDPOINTS: readonly Endpoint[] = ['create', 'update', 'delete'];
@@ -12,6 +13,7 @@ export const ENDPOINT_LABELS: Record<Endpoint, string> = {
   'get-id': 'GET /books/:id',
   list: 'GET /books?limit=20',
   create: 'POST /books',
+  'create-keyed': 'POST /books (Idempotency-Key)',
   update: 'PATCH /books/:id (If-Match)',
   delete: 'DELETE /books/:id',
 };
@@ -81,6 +83,19 @@ export function requestsFor(endpoint: Endpoint, state: LoadState): autocannon.Re
           path: '/books',
           headers: JSON_HEADERS,
           setupRequest: (req) => {
+            req.body = JSON.stringify(newBookBody('979', state.createSerial++));
+            return req;
+          },
+        },
+      ];
+    case 'create-keyed':
+      // A fresh key per request: every one claims and records a key. The baseline ignores the header.
+      return [
+        {
+          method: 'POST',
+          path: '/books',
+          setupRequest: (req) => {
+            req.headers = { ...JSON_HEADERS, 'idempotency-key': randomUUID() };
             req.body = JSON.stringify(newBookBody('979', state.createSerial++));
             return req;
           },

@@ -185,6 +185,8 @@ export function evaluateTargets(report: BenchReport): Target[] {
   const summaries = summarise(report);
   const targets: Target[] = [];
   for (const s of summaries) {
+    // The baseline has no idempotency keys: the keyed POST is judged against the service's own POST below.
+    if (s.endpoint === 'create-keyed') continue;
     const goal = s.endpoint === 'get-id' ? 0.8 : 0.75;
     targets.push({
       name: `${s.label} req/s vs baseline`,
@@ -202,6 +204,8 @@ export function evaluateTargets(report: BenchReport): Target[] {
       met: s.fixedP99Ratio <= 1.5,
     });
   }
+  const keyed = keyedWriteTarget(report);
+  if (keyed) targets.push(keyed);
   targets.push(...pageOneBound(report.scale));
   for (const pair of scalePairs(report)) {
     if (!pair.large) continue;
@@ -230,6 +234,38 @@ export function evaluateTargets(report: BenchReport): Target[] {
     });
   }
   return targets;
+}
+
+/**
+ * POST /books with a fresh Idempotency-Key against POST /books without one, both on the service
+ * in the same rounds: the ratio of req/s per round, and what the key's row adds per request in
+ * service CPU and PostgreSQL CPU (medians over the rounds).
+ */
+export function keyedWriteTarget(report: BenchReport): Target | undefined {
+  const runs = (endpoint: Endpoint) =>
+    report.runs.filter((r) => r.endpoint === endpoint && r.server === 'service' && r.mode === 'max' && r.round > 0);
+  const [keyed, plain] = [runs('create-keyed'), runs('create')];
+  const ratios = roundRatios(keyed, plain);
+  if (!ratios.length) return undefined;
+  const mean = Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length);
+  const interval = pairedInterval(ratios);
+  const extra = (pick: (m: Measurement) => number | undefined) =>
+    median(keyed.map((m) => pick(m) ?? NaN)) - median(plain.map((m) => pick(m) ?? NaN));
+  return {
+    name: 'POST /books with Idempotency-Key vs without (service, same rounds)',
+    goal: '>= 0.85x',
+    measured:
+      `${interval ? fmtInterval(ratios) : `${fmt(mean, 2)}x`}${roundRange(ratios) ? ` (rounds ${roundRange(ratios)})` : ''}; ` +
+      `the key's row costs ${fmt(
+        extra((m) => m.cpuUsPerRequest),
+        0,
+      )} µs service CPU and ` +
+      `${fmt(
+        extra((m) => m.dbCpuUsPerRequest),
+        0,
+      )} µs PostgreSQL CPU per request`,
+    met: mean >= 0.85,
+  };
 }
 
 export function fmt(value: number, digits: number): string {
