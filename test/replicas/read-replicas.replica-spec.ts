@@ -298,6 +298,27 @@ describe('read replicas on a real streaming standby', () => {
     );
   });
 
+  it('standby lagging past DB_REPLICA_MAX_LAG_MS: skipped for the primary until it catches up', async () => {
+    await query(standby!.url(DATABASE), 'SELECT pg_wal_replay_pause()');
+    try {
+      // The primary moves on while the standby stands still, so its lag grows past the bound.
+      await eventually(
+        'readiness marks the standby lagging',
+        async () => {
+          await create();
+          return (await replicaState()).state === 'lagging';
+        },
+        60_000,
+      );
+      const reads: Read[] = [];
+      for (let i = 0; i < 20; i++) reads.push(await read(oldBookId));
+      expect(reads).toEqual(Array.from({ length: 20 }, () => ({ status: 200, source: 'primary' })));
+    } finally {
+      await query(standby!.url(DATABASE), 'SELECT pg_wal_replay_resume()');
+    }
+    await eventually('the caught-up standby serves reads again', async () => isFromStandby(await read(oldBookId)));
+  });
+
   it('standby stopped: no 5xx, readiness stays up; started again: used again', async () => {
     const reads: Read[] = [];
     try {
@@ -313,6 +334,21 @@ describe('read replicas on a real streaming standby', () => {
       'the restarted standby serves reads again',
       async () => (await read(oldBookId)).source === 'replica-1',
     );
+  });
+
+  // Last: the standby stops being one for good.
+  it('a standby that left recovery (promoted) is skipped: reads go to the primary, with no 5xx', async () => {
+    await expect(read(oldBookId)).resolves.toEqual({ status: 200, source: 'replica-1' });
+    await query(standby!.url(DATABASE), 'SELECT pg_promote(true, 30)');
+    const during: Read[] = [];
+    await eventually('readiness marks the promoted standby down', async () => {
+      during.push(await read(oldBookId));
+      return (await replicaState()).state === 'down';
+    });
+    expect(during.filter((r) => r.status !== 200)).toEqual([]);
+    const { id, token } = await create();
+    const after: Read[] = [await read(oldBookId), await read(id), await read(id, token)];
+    expect(after).toEqual(Array.from({ length: 3 }, () => ({ status: 200, source: 'primary' })));
   });
 });
 
