@@ -9,6 +9,14 @@ import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/database.config';
 import { buildDataSourceOptions } from './src/database/runtime/data-source-options';
 import { DatabaseTarget } from './src/database/lifecycle/database-target';
+import { checkPgInternals } from './src/lib/internals/pg';
+import { checkPgPoolInternals } from './src/lib/internals/pg-pool';
+import { checkTypeormInternals } from './src/lib/internals/typeorm';
+
+// The CLI connects through the same internals as the app: an upgrade that removed one stops here, by name.
+checkTypeormInternals();
+checkPgInternals();
+checkPgPoolInternals();
 
 // The same rule as AppModule's ConfigModule: .env fills in what the environment leaves unset.
 if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');
