@@ -150,6 +150,31 @@ describe('behind PgBouncer in transaction mode', () => {
     await expect(bookRow(cluster.url(DATABASE), created.body.id)).resolves.toMatchObject({ version: 2 });
   });
 
+  it('an Idempotency-Key retried at once on the three instances makes one book, and the others replay', async () => {
+    const book = bookInput();
+    const key = `pgbouncer-${book.isbn}`;
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        request(apps[i % 3].baseUrl!)
+          .post('/books')
+          .set('Idempotency-Key', key)
+          .send(book),
+      ),
+    );
+    const created = answers.filter((res) => res.status === 201);
+    expect(created.filter((res) => res.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    // Any other answer is the documented 409 for a key still in flight.
+    for (const res of answers) expect([201, 409]).toContain(res.status);
+    const retry = await request(apps[2].baseUrl!).post('/books').set('Idempotency-Key', key).send(book).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const rows = await query<{ n: number }>(
+      cluster.url(DATABASE),
+      'SELECT count(*)::int AS n FROM books WHERE isbn = $1',
+      [book.isbn],
+    );
+    expect(rows[0].n).toBe(1);
+  });
+
   it('a statement timeout fires for a single read and for a write, and the pool serves on', async () => {
     const created = await request(baseUrl).post('/books').send(bookInput()).expect(201);
     const holder = new Client({ connectionString: cluster.url(DATABASE).toString() });
