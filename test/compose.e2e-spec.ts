@@ -185,14 +185,20 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(nodeFlags(ROOT).join(' ')).toMatch(/--max-old-space-size=\d+/);
     expect(final.some((i) => i.keyword === 'ENTRYPOINT')).toBe(false);
     expect(final.filter((i) => i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
-    // The image is built the way CI builds: npm ci, then nest build into dist/.
+    // The image is built the way CI builds: npm ci, then npm run build (tsc, then the bundle in dist/).
     const runs = stages
       .flat()
       .filter((i) => i.keyword === 'RUN')
       .map((i) => i.args);
     expect(runs.some((r) => /^npm ci\b/.test(r))).toBe(true);
-    expect(runs.some((r) => /\bnest build\b/.test(r))).toBe(true);
+    expect(runs).toContain('npm run build');
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    for (const file of pkg.scripts.build.match(/\bscripts\/\S+/g) ?? []) {
+      // Whatever the build script runs is copied into the build stage.
+      expect(stages.flat().some((i) => i.keyword === 'COPY' && i.args.split(/\s+/).includes(file))).toBe(true);
+    }
     expect(fs.existsSync(MAIN_JS)).toBe(true);
+    expect(fs.existsSync(path.join(path.dirname(MAIN_JS), 'app.js'))).toBe(true);
   });
 
   it('ships production dependencies only: the embedded PostgreSQL stays out of the image', () => {

@@ -105,6 +105,8 @@ describe('logs', () => {
 
     const failure = lines.find((l) => l.level === 'error' && String(l.message).includes(`request ${failedId!}`));
     expect(String(failure?.err?.stack)).toMatch(/^QueryFailedError: relation "books" does not exist\n +at /);
+    // The service runs as one bundle; its frames still name the TypeScript file and line.
+    expect(String(failure?.err?.stack)).toMatch(/\bat .*[/(]src\/books\/[\w.-]+\.ts:\d+:\d+\)?$/m);
 
     // TypeORM's query log, in the app's format; parameter values (user data) stay out of it.
     const queries = lines.filter((l) => l.context === 'TypeORM' && l.level === 'debug').map((l) => String(l.message));

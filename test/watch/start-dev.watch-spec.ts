@@ -6,7 +6,7 @@ import { freePort } from '../../src/lib/free-port';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Top-level entries a copy of the project does without: built, generated, or machine-local. */
-const NOT_COPIED = new Set(['node_modules', 'dist', '.data', 'test-output', '.git', 'coverage', '.env']);
+const NOT_COPIED = new Set(['node_modules', 'dist', 'build', '.data', 'test-output', '.git', 'coverage', '.env']);
 const STARTUP_MS = 180_000;
 
 interface Running {
