@@ -19,7 +19,7 @@ import { buildObservabilityConfig } from './config/observability.config';
 import { setupObservability } from './observability/observability';
 
 async function bootstrap(): Promise<void> {
-  let logger: AppLogger = AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
+  let logger: AppLogger | undefined;
   let app: NestFastifyApplication | undefined;
   try {
     // Validated here first so a bad variable ends in one line, before Nest starts anything.
@@ -52,6 +52,8 @@ async function bootstrap(): Promise<void> {
     logger.log(`Listening on ${await app.getUrl()} (Swagger UI at /docs)`, 'Bootstrap');
   } catch (error) {
     const message = error instanceof StartupError ? error.message : AppLogger.scrub(describeError(error));
+    // A failure before the configuration is read is reported readably.
+    logger ??= AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
     logger.fatal(`Startup failed: ${message}`, 'Bootstrap');
     await app?.close().catch(() => undefined);
     process.exit(1);

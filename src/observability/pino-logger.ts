@@ -6,7 +6,6 @@ import pino, {
   type Logger as Pino,
   type LoggerOptions,
 } from 'pino';
-import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app.config';
 import { scrubSecrets } from '../lib/url';
 import { activeTraceFields } from './trace-context';
@@ -81,6 +80,9 @@ export function createPino(config: Pick<AppConfig, 'logFormat' | 'logLevel'>): P
     },
   };
   if (config.logFormat === 'json') return pino(options, pino.destination({ dest: 1, sync: true }));
+  // Loaded only for readable logs: production's JSON never needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pretty = require('pino-pretty') as typeof import('pino-pretty');
   return pino(
     options,
     pretty({
