@@ -18,6 +18,7 @@ import { runScaleCases } from './scale-cases';
 import { LoadScenarios } from './scenarios';
 import { nodeFlags } from '../src/lib/node-flags';
 import { ROOT, RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
+import { measureWatchRestarts } from './lib/watch-restart';
 
 /** Stops what the run started, newest first, also on Ctrl-C. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -70,8 +71,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(options.outDir, { recursive: true });
   log(`load average ${report.loadAverage.start.join(' ')}; ${report.machine.nproc} CPUs`);
   if (options.build && options.appDir === ROOT) {
-    log('npx nest build');
-    execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    log('npm run build');
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
 
   const pg = await startPostgres(process.env.DATABASE_URL, (line) => log(`postgres: ${line}`));
@@ -81,6 +82,13 @@ async function main(): Promise<void> {
   const bench = new LoadScenarios(options, pg, report);
   await bench.prepareDatabase();
   if (options.startup) await bench.measureStartup();
+  if (options.watchSaves > 0) {
+    log(`watch mode: ${options.watchSaves} saves, npm run start:dev and node --watch on the baseline`);
+    report.watch = await measureWatchRestarts(pg.urlOf(pg.database), options.watchSaves);
+    log(
+      `watch mode: service ${report.watch.serviceMs.map((v) => v.toFixed(0)).join(', ')} ms; baseline ${report.watch.baselineMs.map((v) => v.toFixed(0)).join(', ')} ms`,
+    );
+  }
 
   const profileDir = (name: string) => (options.profile ? path.join(WORK_DIR, 'profile', `cpu-${name}`) : undefined);
   // Old profiles would be mistaken for this run's.
@@ -93,7 +101,7 @@ async function main(): Promise<void> {
       ? undefined
       : await startBaseline(pg.urlOf(pg.database), options.poolMax, 'autocommit');
   if (autocommit) cleanups.push(() => autocommit.stop());
-  report.startup.baselineMs.push(baseline.readyMs);
+  if (!options.startup) report.startup.baselineMs.push(baseline.readyMs);
   report.rssIdleMiB = { service: rssBytes(service.pid) / 2 ** 20, baseline: rssBytes(baseline.pid) / 2 ** 20 };
 
   if (options.load) await bench.loadRounds(service, baseline, autocommit);

@@ -12,7 +12,7 @@ import type { BenchOptions } from './lib/options';
 import { BenchPostgres, dropDatabase, vacuumBooks, withClient } from './lib/postgres';
 import { BenchReport, fmt } from './lib/report';
 import { insertBooks } from './lib/seed';
-import { RunningServer, startService, WORK_DIR } from './lib/servers';
+import { RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
 
 export class LoadScenarios {
   private readonly state: LoadState = { books: [], deletable: [], deleteNext: 0, createSerial: 0, patchNext: 0 };
@@ -48,8 +48,23 @@ export class LoadScenarios {
     await this.vacuum();
   }
 
+  /** Each sample starts the baseline, the service (and any --baseline-app) back to back: ratios of one moment. */
   async measureStartup(): Promise<void> {
-    for (let i = 0; i < this.options.startupSamples; i++) {
+    const o = this.options;
+    for (let i = 0; i < o.startupSamples; i++) {
+      const baseline = await startBaseline(this.mainUrl, o.poolMax, 'transaction');
+      await baseline.stop();
+      this.report.startup.baselineMs.push(baseline.readyMs);
+      if (o.baselineApp) {
+        const before = await startService({
+          appDir: o.baselineApp,
+          extraEnv: o.baselineEnv,
+          nodeFlags: o.baselineNodeFlags,
+          databaseUrl: this.mainUrl,
+        });
+        await before.stop();
+        (this.report.startup.baselineAppMs ??= []).push(before.readyMs);
+      }
       const service = await startService({ ...this.serviceOptions, databaseUrl: this.mainUrl });
       await service.stop();
       this.report.startup.existingMs.push(service.readyMs);
@@ -60,9 +75,11 @@ export class LoadScenarios {
       await dropDatabase(this.pg, fresh);
       this.report.startup.freshMs.push(onFresh.readyMs);
     }
+    const ms = (runs: number[] = []) => runs.map((v) => fmt(v, 0)).join(', ');
+    const { existingMs, freshMs, baselineMs, baselineAppMs } = this.report.startup;
     log(
-      `startup to ready: existing database ${this.report.startup.existingMs.map((v) => fmt(v, 0)).join(', ')} ms; ` +
-        `fresh database ${this.report.startup.freshMs.map((v) => fmt(v, 0)).join(', ')} ms`,
+      `startup to ready: existing database ${ms(existingMs)} ms; fresh database ${ms(freshMs)} ms; ` +
+        `baseline ${ms(baselineMs)} ms${baselineAppMs ? `; --baseline-app ${ms(baselineAppMs)} ms` : ''}`,
     );
   }
 

@@ -27,6 +27,8 @@ export interface BenchOptions {
   connections: number;
   poolMax: number;
   startupSamples: number;
+  /** One-line saves timed in watch mode (`npm run start:dev` and `node --watch` on the baseline); 0 skips. */
+  watchSaves: number;
   endpoints: Endpoint[];
   build: boolean;
   /** Run the service under `node --cpu-prof` and summarise the profile. */
@@ -61,7 +63,8 @@ const USAGE = `npm run bench -- [options]
   --latency S           seconds per scale-step latency run (default 4)
   --connections N       autocannon connections (default 10)
   --endpoints a,b       subset of ${ENDPOINTS.join(',')}
-  --startup-samples N   service starts timed per kind (default 3)
+  --startup-samples N   service starts timed per kind, each beside a baseline start (default 5)
+  --watch-saves N       saves timed in watch mode, service and baseline (default 3, smoke 0)
   --no-load             skip the load rounds (startup and scale only)
   --no-scale            skip the scale step
   --scale-only          only the scale step (no load, no startup timing); its cases replace the
@@ -98,7 +101,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     latencyS: smoke ? 1 : 4,
     connections: smoke ? 4 : 10,
     poolMax: 10,
-    startupSamples: smoke ? 1 : 3,
+    startupSamples: smoke ? 1 : 5,
+    watchSaves: smoke ? 0 : 3,
     endpoints: [...ENDPOINTS],
     build: true,
     profile: false,
@@ -165,6 +169,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
       case '--startup-samples':
         o.startupSamples = Math.floor(num(1));
         break;
+      case '--watch-saves':
+        o.watchSaves = Math.floor(num(0));
+        break;
       case '--no-load':
         o.load = false;
         break;
@@ -175,6 +182,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         o.scaleOnly = true;
         o.load = false;
         o.startup = false;
+        o.watchSaves = 0;
         break;
       case '--profile':
         o.profile = true;

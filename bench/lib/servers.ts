@@ -79,8 +79,8 @@ export async function startBaseline(
   });
 }
 
-function transpileBaseline(): string {
-  const outDir = path.join(WORK_DIR, 'baseline');
+/** Writes the baseline as plain JavaScript under `outDir` (inside the project, so `pg` resolves). */
+export function transpileBaseline(outDir = path.join(WORK_DIR, 'baseline')): string {
   // Repository-relative paths, so the baseline's import of the service's column list resolves.
   for (const file of ['bench/baseline-server.ts', 'bench/lib/sql.ts', 'src/books/book-sql.ts']) {
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
