@@ -156,11 +156,24 @@ fs.rmSync(OUT, { recursive: true, force: true });
  * One such character makes V8 hold the whole bundle as a two-byte string, twice the memory and
  * a slower read; a \\u escape means the same in a regex, a string or an identifier.
  */
-function asciiOnly(file) {
-  const text = fs.readFileSync(file, 'utf8');
+function asciiOnly(text) {
   // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (escaped !== text) fs.writeFileSync(file, escaped);
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * keepNames wraps every named function, closures made per request included, in __name(), which
+ * defines `name` with a fresh descriptor each time. Nearly all already carry that name, so the
+ * helper defines it only when it differs.
+ */
+const NAME_HELPER = 'var __name=(target,value)=>__defProp(target,"name",{value,configurable:true})';
+const LAZY_NAME_HELPER =
+  'var __name=(target,value)=>target.name===value?target:__defProp(target,"name",{value,configurable:true})';
+
+function postProcess(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.includes(NAME_HELPER)) throw new Error(`${file}: esbuild's __name helper changed; update bundle.mjs`);
+  fs.writeFileSync(file, asciiOnly(text.replace(NAME_HELPER, LAZY_NAME_HELPER)));
 }
 
 const result = await build({
@@ -187,7 +200,7 @@ const result = await build({
 });
 if (result.errors.length) process.exit(1);
 for (const file of ['app.js', 'cli/db-prepare.js']) {
-  asciiOnly(path.join(OUT, file));
+  postProcess(path.join(OUT, file));
   keepOwnSources(path.join(OUT, `${file}.map`));
 }
 fs.writeFileSync(path.join(OUT, 'main.js'), LAUNCHER);
