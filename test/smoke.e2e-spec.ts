@@ -9,6 +9,6 @@ describe('smoke', () => {
       .send({ title: 'Dune', author: 'Frank Herbert', isbn: '0441172717', publishedYear: 1965 })
       .expect(201);
     const read = await request(fixture.baseUrl).get(`/books/${created.body.id}`).expect(200);
-    expect(read.body).toMatchObject({ id: created.body.id, title: 'Dune', isbn: '0441172717' });
+    expect(read.body).toMatchObject({ id: created.body.id, title: 'Dune', isbn: '9780441172719' });
   });
 });
