@@ -43,7 +43,7 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
 
   beforeAll(async () => {
     db = await createTestDatabase('books_plans');
-    const app = await startTestApp(db.url, { DB_SCHEMA_MODE: 'migrate' });
+    const app = await startTestApp(db, { DB_SCHEMA_MODE: 'migrate' });
     await app.close();
     client = new Client({ connectionString: db.url.toString(), application_name: 'bookapi-test-probe' });
     await client.connect();

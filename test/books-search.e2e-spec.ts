@@ -46,7 +46,7 @@ describe('GET /books: search, and q and filters with a bounded cost (real Postgr
 
   beforeAll(async () => {
     db = await createTestDatabase('books_search');
-    app = await startTestApp(db.url, { DB_SCHEMA_MODE: 'migrate' });
+    app = await startTestApp(db, { DB_SCHEMA_MODE: 'migrate' });
     // Through the API: the trigger fills search_vector on insert and on a title change.
     for (const [serial, [title, author]] of [
       ['Winter Cathedral', 'Ada Stone'],

@@ -11,7 +11,7 @@ import { appRoleOf } from '../src/database/lifecycle/app-role';
 import { freePort } from '../src/lib/free-port';
 import { nodeFlags } from '../src/lib/node-flags';
 import { MAIN_JS, spawnApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, serviceEnv, TestDatabase } from './helpers/test-database';
 
 /**
  * There is no Docker engine here: docker-compose.yml, the Dockerfile and .env.example are
@@ -315,7 +315,7 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     };
 
     it('passes against a ready app and fails when nothing answers', async () => {
-      const app = spawnApp({ DATABASE_URL: db.url.toString(), DATABASE_ADMIN_URL: db.adminUrl.toString() });
+      const app = spawnApp(serviceEnv(db));
       try {
         const port = Number(new URL(await waitForListening(app)).port);
         await expect(runHealthcheck(port)).resolves.toEqual({ stdout: '', stderr: '' });

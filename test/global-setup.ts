@@ -6,6 +6,7 @@ import { databaseNameOf, redactUrl, withDatabase } from '../src/lib/url';
 import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgres.server';
 import { freePort } from '../src/lib/free-port';
 import { TEST_ENV } from './helpers/test-env';
+import { ensureServiceRoles, newServiceRoles } from './helpers/service-roles';
 
 declare global {
   var __BOOKAPI_TEST_PG__: { server: EmbeddedPostgresServer; dataDir: string } | undefined;
@@ -41,6 +42,10 @@ export default async function globalSetup(): Promise<void> {
     process.env[TEST_ENV.adminUrl] = server.url('postgres').toString();
     process.env[TEST_ENV.serverLabel] = 'embedded PostgreSQL';
   }
+  // The service runs as a serving role and migrates as an owner role, as in production.
+  const roles = newServiceRoles();
+  await ensureServiceRoles(new URL(process.env[TEST_ENV.adminUrl]!), roles);
+  process.env[TEST_ENV.roles] = JSON.stringify(roles);
   // Suites build their own DATABASE_URL; never let the outer one leak into an app under test.
   delete process.env.DATABASE_URL;
   delete process.env.DATABASE_ADMIN_URL;

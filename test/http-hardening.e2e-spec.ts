@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { bookInput } from './factories/book.factory';
 import { SpawnedApp, spawnApp, waitForListening } from './helpers/spawn-app';
 import { useTestDatabase } from './helpers/books-app';
+import { serviceEnv } from './helpers/test-database';
 
 interface Trickle {
   /** Body bytes written before the server answered or closed. */
@@ -62,8 +63,7 @@ describe('HTTP hardening: slow clients, proxies, deep JSON', () => {
   const apps: SpawnedApp[] = [];
   const start = async (env: Record<string, string>) => {
     const app = spawnApp({
-      DATABASE_URL: fx.db.url.toString(),
-      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
+      ...serviceEnv(fx.db),
       LOG_LEVEL: 'log',
       ...env,
     });

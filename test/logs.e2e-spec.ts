@@ -1,7 +1,7 @@
 import request, { Response } from 'supertest';
 import { bookInput } from './factories/book.factory';
 import { spawnApp, waitForListening, useSpawnedApp } from './helpers/spawn-app';
-import { query } from './helpers/test-database';
+import { query, serviceEnv } from './helpers/test-database';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -54,8 +54,7 @@ describe('logs', () => {
       LOG_LEVEL: 'debug',
       DB_LOGGING: 'true',
       HOST: '127.0.0.1',
-      DATABASE_URL: fx.db.url.toString(),
-      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
+      ...serviceEnv(fx.db),
     });
     let exercised: Awaited<ReturnType<typeof exercise>>;
     let failedId: string;
@@ -119,8 +118,7 @@ describe('logs', () => {
       NODE_ENV: 'development',
       LOG_FORMAT: '', // development's default
       LOG_LEVEL: 'debug',
-      DATABASE_URL: fx.db.url.toString(),
-      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
+      ...serviceEnv(fx.db),
     });
     let exercised: Awaited<ReturnType<typeof exercise>>;
     try {

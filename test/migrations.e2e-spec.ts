@@ -7,7 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from '../src/config/database.config';
 import { buildDataSourceOptions, MIGRATIONS } from '../src/database/runtime/data-source-options';
-import { adminUrl, createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { adminUrl, createTestDatabase, query, serviceEnv, TestDatabase } from './helpers/test-database';
 import { withEnv } from './helpers/env';
 import { startTestApp } from './helpers/test-app';
 
@@ -102,12 +102,13 @@ describe('migrations', () => {
 
   it('8 instances booting together in migrate mode create the database and apply each migration once', async () => {
     const db = track(await createTestDatabase('migrate_8', { create: false }));
-    const env = { DB_SCHEMA_MODE: 'migrate', DB_POOL_MAX: '2' };
+    // The superuser only creates the database (as db-prepare's DATABASE_ADMIN_URL does).
+    const env = { DB_SCHEMA_MODE: 'migrate', DB_POOL_MAX: '2', DATABASE_ADMIN_URL: db.adminUrl.toString() };
     // startTestApp sets and restores process.env around each boot; with 8 overlapping boots the
     // restores interleave, so the same values are held for the whole batch and restored after.
-    const held = { DATABASE_URL: db.url.toString(), ...env };
+    const held = { ...serviceEnv(db), ...env };
     const results = await withEnv(held, () =>
-      Promise.allSettled(Array.from({ length: 8 }, () => startTestApp(db.url, env))),
+      Promise.allSettled(Array.from({ length: 8 }, () => startTestApp(db, env))),
     );
     const apps = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {

@@ -19,7 +19,7 @@ describe('resilience: connection settings', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('settings');
-    app = await startTestApp(db.url, {
+    app = await startTestApp(db, {
       DB_CONNECT_TIMEOUT_MS: '3456',
       DB_STATEMENT_TIMEOUT_MS: '1200',
       DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1000',

@@ -38,9 +38,9 @@ describe('security', () => {
     beforeAll(async () => {
       db = await createTestDatabase('security');
       // Throttling configured but switched off, and no CORS origins.
-      open = await startTestApp(db.url, { THROTTLE_ENABLED: 'false', THROTTLE_LIMIT: '3' });
-      cors = await startTestApp(db.url, { CORS_ORIGINS: `${allowed}, http://localhost:5173` });
-      throttled = await startTestApp(db.url, {
+      open = await startTestApp(db, { THROTTLE_ENABLED: 'false', THROTTLE_LIMIT: '3' });
+      cors = await startTestApp(db, { CORS_ORIGINS: `${allowed}, http://localhost:5173` });
+      throttled = await startTestApp(db, {
         THROTTLE_ENABLED: 'true',
         THROTTLE_LIMIT: '3',
         THROTTLE_TTL_MS: '60000',
@@ -153,7 +153,7 @@ describe('security', () => {
       expectNoInternals(big);
       await expect(query(db.url, 'SELECT count(*)::int AS n FROM books')).resolves.toEqual(before);
 
-      const small = await startTestApp(db.url, { BODY_LIMIT_BYTES: '2048' });
+      const small = await startTestApp(db, { BODY_LIMIT_BYTES: '2048' });
       try {
         const over = await request(small.baseUrl)
           .post('/books')

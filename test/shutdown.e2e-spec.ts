@@ -8,7 +8,7 @@ import { uniqueIsbn13 } from './factories/book.factory';
 import { freePort } from '../src/lib/free-port';
 import { SAME_SIGNAL_WINDOW_MS } from '../src/common/shutdown/shutdown-signals';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
-import { createTestDatabase, query, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, query, serviceEnv, TestDatabase } from './helpers/test-database';
 
 const isbn13 = uniqueIsbn13;
 
@@ -115,7 +115,7 @@ describe('graceful shutdown', () => {
   it('lets 20 in-flight transactions finish and commit after SIGTERM, refusing new work meanwhile, then exits 0', async () => {
     const name = 'bookapi-shutdown-drain';
     // A pool as large as the burst, so all 20 are inside their transactions, not queued for a connection.
-    const app = await launch({ DATABASE_URL: db.url.toString(), DB_APPLICATION_NAME: name, DB_POOL_MAX: '25' });
+    const app = await launch({ ...serviceEnv(db), DB_APPLICATION_NAME: name, DB_POOL_MAX: '25' });
     const baseUrl = app.baseUrl!;
     const holder = await hold(db.url);
     const isbns = Array.from({ length: 20 }, isbn13);
@@ -159,7 +159,7 @@ describe('graceful shutdown', () => {
 
   it('exits at once on a second signal, without waiting for the request in flight', async () => {
     const name = 'bookapi-shutdown-twice';
-    const app = await launch({ DATABASE_URL: db.url.toString(), DB_APPLICATION_NAME: name });
+    const app = await launch({ ...serviceEnv(db), DB_APPLICATION_NAME: name });
     const holder = await hold(db.url);
     const isbn = isbn13();
     const inFlight = post(app.baseUrl!, isbn);
@@ -185,7 +185,7 @@ describe('graceful shutdown', () => {
 
   it('takes two SIGINTs close together (a Ctrl-C that npm forwards again) as one: it still drains and exits 0', async () => {
     const name = 'bookapi-shutdown-ctrl-c';
-    const app = await launch({ DATABASE_URL: db.url.toString(), DB_APPLICATION_NAME: name });
+    const app = await launch({ ...serviceEnv(db), DB_APPLICATION_NAME: name });
     const holder = await hold(db.url);
     const isbn = isbn13();
     const inFlight = post(app.baseUrl!, isbn);
@@ -225,7 +225,7 @@ describe('graceful shutdown', () => {
   it('does not wait for a client that hung up: its request no longer holds shutdown to the deadline', async () => {
     const name = 'bookapi-shutdown-hangup';
     const app = await launch({
-      DATABASE_URL: db.url.toString(),
+      ...serviceEnv(db),
       DB_APPLICATION_NAME: name,
       SHUTDOWN_TIMEOUT_MS: '20000',
     });
@@ -253,7 +253,7 @@ describe('graceful shutdown', () => {
   it('gives up at SHUTDOWN_TIMEOUT_MS with exit code 1 when a request does not finish', async () => {
     const name = 'bookapi-shutdown-deadline';
     const app = await launch({
-      DATABASE_URL: db.url.toString(),
+      ...serviceEnv(db),
       DB_APPLICATION_NAME: name,
       SHUTDOWN_TIMEOUT_MS: '1500',
     });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { bookInput } from './factories/book.factory';
 import { OtlpReceiver, ReceivedSpan, startOtlpReceiver } from './helpers/otlp-receiver';
 import { SpawnedApp, spawnApp, waitForListening, useSpawnedApp } from './helpers/spawn-app';
+import { serviceEnv } from './helpers/test-database';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -36,8 +37,7 @@ describe('tracing', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'log',
       LOG_FORMAT: '', // production's default: JSON
-      DATABASE_URL: fx.db.url.toString(),
-      DATABASE_ADMIN_URL: fx.db.adminUrl.toString(),
+      ...serviceEnv(fx.db),
       ...env,
     });
 

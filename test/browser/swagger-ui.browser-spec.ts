@@ -25,7 +25,7 @@ describe('Swagger UI in Chromium', () => {
   beforeAll(async () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     db = await createTestDatabase('browser');
-    app = await startTestApp(db.url);
+    app = await startTestApp(db);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

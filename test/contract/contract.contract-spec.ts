@@ -81,7 +81,7 @@ describe('contract: every operation of /docs-json under generated requests', () 
 
   beforeAll(async () => {
     db = await createTestDatabase('contract');
-    app = await startTestApp(db.url);
+    app = await startTestApp(db);
   });
 
   afterAll(async () => {

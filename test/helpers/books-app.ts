@@ -43,7 +43,7 @@ export function useBooksApp(
   let app: TestApp | undefined;
   beforeAll(async () => {
     db = typeof database === 'string' ? await createTestDatabase(database) : database.db;
-    app = await startTestApp(db.url, typeof env === 'function' ? env() : env);
+    app = await startTestApp(db, typeof env === 'function' ? env() : env);
   });
   afterAll(async () => {
     await app?.close();

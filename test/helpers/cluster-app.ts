@@ -19,7 +19,7 @@ export function useClusterApp(label: string, env: Record<string, string>): Clust
     state = { cluster: await PgCluster.create(label) };
     state.dbUrl = await state.cluster.createDatabase(`bookapi_test_${label}`);
     state.app = spawnApp({
-      DATABASE_URL: state.dbUrl.toString(),
+      ...state.cluster.serviceEnv(`bookapi_test_${label}`),
       NODE_ENV: 'test',
       LOG_LEVEL: 'log',
       THROTTLE_ENABLED: 'false',

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { embeddedPostgresBinDir } from '../../src/database/embedded/postgres-binaries';
 import { readPostmasterPid } from '../../src/database/embedded/postmaster-pid';
 import { chownToRunAs, RunAs, runAsPostgresUser } from '../../src/database/embedded/run-as-postgres';
+import type { AppRole } from '../../src/database/lifecycle/app-role';
+import { asRole, serviceRoles } from './service-roles';
 import { createDatabaseIfMissing } from '../../src/database/lifecycle/create-database';
 import { freePort } from '../../src/lib/free-port';
 
@@ -108,19 +110,35 @@ export class PgCluster {
     return standby;
   }
 
-  /** Superuser URL of a database in this cluster (trust auth: no password). */
-  url(database = 'postgres'): URL {
-    return new URL(`postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`);
+  /** URL of a database in this cluster: the superuser's (trust auth: no password), or `role`'s. */
+  url(database = 'postgres', role?: AppRole): URL {
+    const url = new URL(`postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`);
+    return role ? asRole(url, role) : url;
   }
 
-  /** Creates a database with the project's own create-database code and returns its URL. */
+  /**
+   * Creates a database with the project's own create-database code, owned by the owner role (both
+   * service roles are made in this cluster), and returns the superuser's URL, for inspection.
+   */
   async createDatabase(name: string): Promise<URL> {
+    const roles = serviceRoles();
     await createDatabaseIfMissing(this.url(), name, {
       connectTimeoutMs: 5000,
       lockTimeoutMs: 10000,
       applicationName: 'bookapi-test',
+      owner: roles.owner,
+      serving: roles.serving,
     });
     return this.url(name);
+  }
+
+  /** The service on `database` as operators run it: the serving role, migrating as the owner. */
+  serviceEnv(database: string): Record<string, string> {
+    const roles = serviceRoles();
+    return {
+      DATABASE_URL: this.url(database, roles.serving).toString(),
+      DATABASE_MIGRATION_URL: this.url(database, roles.owner).toString(),
+    };
   }
 
   start(): Promise<void> {

@@ -4,24 +4,30 @@ import * as path from 'node:path';
 import { Daemon } from './daemon';
 import { freePort } from '../../src/lib/free-port';
 import { handOver } from './service-user';
+import type { AppRole } from '../../src/database/lifecycle/app-role';
+import { asRole, serviceRoles } from './service-roles';
 
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
 
 /**
  * Debian's PgBouncer in transaction mode with a small pool, in front of a PostgreSQL on
- * 127.0.0.1:`serverPort` (any database name, trust auth), on a free port of its own.
+ * 127.0.0.1:`serverPort` (any database name), on a free port of its own. It knows one user, the
+ * service's serving role, and checks its password (SCRAM), as a deployed pooler does.
  */
 export class PgBouncer {
   private constructor(
     private readonly daemon: Daemon,
     private readonly dir: string,
     readonly port: number,
+    private readonly role: AppRole,
   ) {}
 
   static async start(serverPort: number, options: { poolSize?: number } = {}): Promise<PgBouncer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-pgbouncer-'));
     const port = await freePort();
-    fs.writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+    const role = serviceRoles().serving;
+    // Written for this run only (mode 0600); the password also logs PgBouncer in to the server.
+    fs.writeFileSync(path.join(dir, 'userlist.txt'), `"${role.name}" "${role.password}"\n`, { mode: 0o600 });
     fs.writeFileSync(
       path.join(dir, 'pgbouncer.ini'),
       [
@@ -31,24 +37,24 @@ export class PgBouncer {
         'listen_addr = 127.0.0.1',
         `listen_port = ${port}`,
         "unix_socket_dir = ''",
-        'auth_type = trust',
+        'auth_type = scram-sha-256',
         `auth_file = ${dir}/userlist.txt`,
         'pool_mode = transaction',
         `default_pool_size = ${options.poolSize ?? 4}`,
         'max_client_conn = 500',
         // Reconnect to a PostgreSQL that came back within a second, not the default 15 s.
         'server_login_retry = 1',
-        'admin_users = postgres',
         '',
       ].join('\n'),
     );
     handOver(dir);
     const daemon = await Daemon.start('pgbouncer', PGBOUNCER_BIN, [path.join(dir, 'pgbouncer.ini')], port, dir);
-    return new PgBouncer(daemon, dir, port);
+    return new PgBouncer(daemon, dir, port, role);
   }
 
+  /** The serving role's URL of `database` through the pooler. */
   url(database: string): URL {
-    return new URL(`postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`);
+    return asRole(new URL(`postgres://127.0.0.1:${this.port}/${encodeURIComponent(database)}`), this.role);
   }
 
   get log(): string {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nodeFlags } from '../../src/lib/node-flags';
 import { useTestDatabase } from './books-app';
-import type { TestDatabase } from './test-database';
+import { serviceEnv, type TestDatabase } from './test-database';
 
 export interface SpawnedApp {
   proc: ChildProcess;
@@ -85,11 +85,6 @@ export function useSpawnedApp(label: string): SpawnedAppFixture {
     get db() {
       return database.db;
     },
-    start: (env) =>
-      spawnApp({
-        DATABASE_URL: database.db.url.toString(),
-        DATABASE_ADMIN_URL: database.db.adminUrl.toString(),
-        ...env,
-      }),
+    start: (env) => spawnApp({ ...serviceEnv(database.db), ...env }),
   };
 }

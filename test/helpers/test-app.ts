@@ -4,6 +4,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { buildAppConfig } from '../../src/config/app.config';
 import { withEnv } from './env';
+import { serviceEnv, TestDatabase } from './test-database';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -38,12 +39,18 @@ function withEnvQueued<T>(vars: Record<string, string>, build: () => Promise<T>)
 }
 
 /**
- * Boots the real AppModule in this process against `databaseUrl`, as main.ts does, and
+ * Boots the real AppModule in this process against `database`, as main.ts does, and
  * listens on a free port. Several may start at once: only compiling is serialised, so
  * their database bootstraps (onModuleInit) really run concurrently.
  */
-export async function startTestApp(databaseUrl: URL | string, env: Record<string, string> = {}): Promise<TestApp> {
-  const vars = { ...DEFAULTS, DATABASE_URL: databaseUrl.toString(), ...env };
+export async function startTestApp(
+  database: TestDatabase | URL | string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  // A test database: as the serving role, migrating as the owner; a URL: exactly that.
+  const target =
+    typeof database === 'object' && 'appUrl' in database ? serviceEnv(database) : { DATABASE_URL: database.toString() };
+  const vars = { ...DEFAULTS, ...target, ...env };
   const app = await withEnvQueued(vars, async () => {
     const config = buildAppConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();

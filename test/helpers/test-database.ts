@@ -2,13 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabaseIfMissing, dropDatabaseIfExists } from '../../src/database/lifecycle/create-database';
 import { withDatabase } from '../../src/lib/url';
+import { asRole, serviceRoles } from './service-roles';
 import { requireEnv, TEST_ENV } from './test-env';
 
 export interface TestDatabase {
   name: string;
+  /** The superuser's: for a test that sets up or inspects rows and catalogs, never for the service. */
   url: URL;
+  /** The serving role's: the service's DATABASE_URL (row privileges only). */
+  appUrl: URL;
+  /** The owner role's: the service's DATABASE_MIGRATION_URL. */
+  ownerUrl: URL;
   adminUrl: URL;
   drop(): Promise<void>;
+}
+
+/** How the service is pointed at a test database: as the serving role, migrating as the owner. */
+export function serviceEnv(db: Pick<TestDatabase, 'appUrl' | 'ownerUrl'>): Record<string, string> {
+  return { DATABASE_URL: db.appUrl.toString(), DATABASE_MIGRATION_URL: db.ownerUrl.toString() };
 }
 
 export function adminUrl(which: 'under-test' | 'embedded' = 'under-test'): URL {
@@ -33,16 +44,23 @@ export async function createTestDatabase(
   const admin = adminUrl(options.server);
   const name = options.name ?? testDatabaseName(label);
   assertTestName(name);
+  const roles = serviceRoles();
   if (options.create !== false) {
+    // Owned by the owner role; the service grants the serving role its rows when it starts.
     await createDatabaseIfMissing(admin, name, {
       connectTimeoutMs: 5000,
       lockTimeoutMs: 10000,
       applicationName: 'bookapi-test',
+      owner: roles.owner,
+      serving: roles.serving,
     });
   }
+  const url = withDatabase(admin, name);
   return {
     name,
-    url: withDatabase(admin, name),
+    url,
+    appUrl: asRole(url, roles.serving),
+    ownerUrl: asRole(url, roles.owner),
     adminUrl: admin,
     drop: () => dropDatabaseIfExists(admin, name, 'bookapi-test'),
   };

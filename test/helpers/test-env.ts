@@ -4,6 +4,8 @@ export const TEST_ENV = {
   adminUrl: 'BOOKAPI_TEST_ADMIN_URL',
   /** Maintenance URL of the embedded server, always started: it enforces passwords. */
   embeddedAdminUrl: 'BOOKAPI_TEST_EMBEDDED_ADMIN_URL',
+  /** The owner and serving roles (JSON: names and this run's passwords), made by the global setup. */
+  roles: 'BOOKAPI_TEST_ROLES',
   /** Which server is under test, for test names and logs. */
   serverLabel: 'BOOKAPI_TEST_SERVER',
 } as const;

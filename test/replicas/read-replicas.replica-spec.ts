@@ -13,6 +13,7 @@ import request from 'supertest';
 import { formatLsn, parseLsn } from '../../src/database/replicas/lsn';
 import { bookInput } from '../factories/book.factory';
 import { PgCluster } from '../helpers/pg-cluster';
+import { serviceRoles } from '../helpers/service-roles';
 import { SpawnedApp, spawnApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
 
@@ -80,9 +81,11 @@ describe('read replicas on a real streaming standby', () => {
     const dbUrl = await primary.createDatabase(DATABASE);
     primaryUrl = dbUrl;
     standby = await primary.createStandby('rr-standby', ["recovery_min_apply_delay = '300ms'"]);
+    // As operators run it: the serving role on the primary and the standby (the replica monitor's
+    // WAL functions run as it), the owner role for migrations.
     app = spawnApp({
-      DATABASE_URL: dbUrl.toString(),
-      DATABASE_REPLICA_URLS: standby.url(DATABASE).toString(),
+      ...primary.serviceEnv(DATABASE),
+      DATABASE_REPLICA_URLS: standby.url(DATABASE, serviceRoles().serving).toString(),
       DB_REPLICA_CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
       DB_REPLICA_TIMEOUT_MS: String(TIMEOUT_MS),
       DB_REPLICA_MAX_LAG_MS: '10000',

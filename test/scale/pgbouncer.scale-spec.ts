@@ -4,6 +4,7 @@ import request from 'supertest';
 import { bookInput, bookRow, countBooks } from '../factories/book.factory';
 import { PgBouncer } from '../helpers/pgbouncer';
 import { PgCluster } from '../helpers/pg-cluster';
+import { serviceRoles } from '../helpers/service-roles';
 import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
 
@@ -31,7 +32,10 @@ describe('behind PgBouncer in transaction mode', () => {
 
   const env = (extra: Record<string, string> = {}) => ({
     DATABASE_URL: bouncer.url(DATABASE).toString(),
-    DATABASE_DIRECT_URL: cluster.url(DATABASE).toString(),
+    DATABASE_DIRECT_URL: cluster.url(DATABASE, serviceRoles().serving).toString(),
+    // The owner role migrates; the superuser only creates the roles and the database.
+    DATABASE_MIGRATION_URL: cluster.url(DATABASE, serviceRoles().owner).toString(),
+    DATABASE_ADMIN_URL: cluster.url().toString(),
     DB_POOLER: 'transaction',
     DB_SCHEMA_MODE: 'migrate',
     NODE_ENV: 'test',
@@ -104,6 +108,32 @@ describe('behind PgBouncer in transaction mode', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('logs the serving role in through PgBouncer with its password, and refuses a wrong one', async () => {
+    const client = new Client({ connectionString: bouncer.url(DATABASE).toString() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ user: string; rolsuper: boolean }>(
+        'SELECT current_user AS user, rolsuper FROM pg_roles WHERE rolname = current_user',
+      );
+      expect(rows).toEqual([{ user: serviceRoles().serving.name, rolsuper: false }]);
+    } finally {
+      await client.end();
+    }
+    const forged = bouncer.url(DATABASE);
+    forged.password = 'not-the-password';
+    const intruder = new Client({ connectionString: forged.toString() });
+    // PgBouncer answers a failed SCRAM exchange with 08P01 "SASL authentication failed".
+    await expect(intruder.connect()).rejects.toThrow(/authentication failed/);
+    await intruder.end().catch(() => undefined);
+    // The service's own server connections are all the serving role's.
+    const roles = await query<{ usename: string }>(
+      cluster.url(),
+      'SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [DATABASE],
+    );
+    expect(roles).toEqual([{ usename: serviceRoles().serving.name }]);
   });
 
   it('serves create, read, list, PATCH with If-Match, DELETE and a batch through the pooler', async () => {

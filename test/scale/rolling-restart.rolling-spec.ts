@@ -4,6 +4,7 @@ import { freePort } from '../../src/lib/free-port';
 import { HaProxy } from '../helpers/haproxy';
 import { PgBouncer } from '../helpers/pgbouncer';
 import { PgCluster } from '../helpers/pg-cluster';
+import { serviceRoles } from '../helpers/service-roles';
 import { RedisServer } from '../helpers/redis-server';
 import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
@@ -42,7 +43,10 @@ describe('rolling restart behind haproxy', () => {
       PORT: String(ports[i]),
       LOG_LEVEL: 'log',
       DATABASE_URL: bouncer.url(DATABASE).toString(),
-      DATABASE_DIRECT_URL: cluster.url(DATABASE).toString(),
+      DATABASE_DIRECT_URL: cluster.url(DATABASE, serviceRoles().serving).toString(),
+      // The owner role migrates; the superuser only creates the roles and the database.
+      DATABASE_MIGRATION_URL: cluster.url(DATABASE, serviceRoles().owner).toString(),
+      DATABASE_ADMIN_URL: cluster.url().toString(),
       DB_POOLER: 'transaction',
       DB_SCHEMA_MODE: 'migrate',
       DB_POOL_MAX: '5',
