@@ -128,7 +128,8 @@ describe('migrations', () => {
 
   it('db:prepare creates and migrates a fresh database, is idempotent, and is safe to run at once', async () => {
     const db = track(await createTestDatabase('db_prepare', { create: false }));
-    const env = { NODE_ENV: 'production', DATABASE_URL: db.url.toString(), DATABASE_ADMIN_URL: db.adminUrl.toString() };
+    // As operators run it: the serving and owner roles' URLs, and the superuser to create the database.
+    const env = { NODE_ENV: 'production', ...serviceEnv(db), DATABASE_ADMIN_URL: db.adminUrl.toString() };
 
     const runs = await Promise.all([dbPrepare(env), dbPrepare(env), dbPrepare(env)]);
     expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);

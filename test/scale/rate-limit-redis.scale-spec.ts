@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { RedisServer } from '../helpers/redis-server';
 import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
-import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { createTestDatabase, serviceEnv, TestDatabase } from '../helpers/test-database';
 
 const LIMIT = 10;
 
@@ -15,7 +15,7 @@ describe('rate limit shared through Redis', () => {
   const startPair = async (extra: Record<string, string>): Promise<{ apps: SpawnedApp[]; urls: string[] }> => {
     const apps = [0, 1].map(() =>
       spawnApp({
-        DATABASE_URL: db.url.toString(),
+        ...serviceEnv(db),
         NODE_ENV: 'test',
         LOG_LEVEL: 'log',
         DB_SCHEMA_MODE: 'sync',
