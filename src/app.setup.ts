@@ -1,10 +1,14 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AuthGuard } from './auth/auth.guard';
+import { JwtVerifier } from './auth/jwt-verifier';
+import { documentSecurity, setTokenUrl } from './auth/openapi-security';
+import { routePolicies } from './auth/route-policies';
 import { installConsistencyScope } from './books/consistency-token';
 import { answerClientError } from './common/client-error';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
@@ -150,7 +154,8 @@ function setupSwagger(app: INestApplication): void {
       .setTitle('bookapi')
       .setDescription(
         'Books API on PostgreSQL. Errors are application/problem+json (RFC 9457). ' +
-          'Writes to a book need its ETag in If-Match.',
+          'Writes to a book need its ETag in If-Match. Writes need a bearer token or an API key with the ' +
+          'scope each operation names (Authorize, above).',
       )
       .setVersion('1.0')
       .addServer('/', 'This server')
@@ -159,5 +164,19 @@ function setupSwagger(app: INestApplication): void {
       .build(),
   );
   publishIdempotencyPolicy(document, app.get(idempotencyConfig.KEY));
-  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: 'docs-json' });
+  const auth = app.get<AuthConfig>(authConfig.KEY);
+  const keys = app.get(JwtVerifier).keys;
+  const routes = routePolicies(app.get(DiscoveryService), app.get(MetadataScanner), app.get(Reflector));
+  documentSecurity(document, routes, auth, keys.tokenEndpoint);
+  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: false },
+    // The issuer's token URL is known once discovery answered, which may be after startup.
+    ...(auth.issuer && {
+      patchDocumentOnRequest: (_req: unknown, _res: unknown, doc: OpenAPIObject) => {
+        setTokenUrl(doc, keys.tokenEndpoint);
+        return doc;
+      },
+    }),
+  });
 }

@@ -57,6 +57,36 @@ describe('Route policies', () => {
     );
   });
 
+  it("documents each route in OpenAPI: its security, its 401/403, and the issuer's token URL", async () => {
+    type Op = { security: Record<string, string[]>[]; responses: Record<string, unknown> };
+    const doc = (await open.api().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, Op>>;
+      components: { securitySchemes: Record<string, { flows?: { clientCredentials: { tokenUrl: string } } }> };
+    };
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer', 'oauth2']);
+    expect(doc.components.securitySchemes.oauth2.flows?.clientCredentials.tokenUrl).toBe(
+      `${provider.idp.issuer}/token`,
+    );
+    for (const { route, policy } of ROUTES) {
+      const [method, path] = route.split(' ');
+      const op = doc.paths[`/${path.replace(':id', '{id}')}`][method.toLowerCase()];
+      if (policy === 'public') {
+        expect({ route, security: op.security }).toEqual({ route, security: [] });
+        continue;
+      }
+      const scope = policy === 'read' ? 'books:read' : policy;
+      expect({ route, security: op.security }).toEqual({
+        route,
+        security: [...(policy === 'read' ? [{}] : []), { bearer: [] }, { apiKey: [] }, { oauth2: [scope] }],
+      });
+      expect({ route, has401: '401' in op.responses, has403: '403' in op.responses }).toEqual({
+        route,
+        has401: true,
+        has403: policy !== 'read',
+      });
+    }
+  });
+
   it('refuses to start an app with a route that declares no policy', async () => {
     @Controller('unguarded')
     class UnguardedController {

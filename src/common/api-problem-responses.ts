@@ -16,7 +16,7 @@ const DESCRIPTIONS: Record<number, string> = {
   428: 'If-Match is required',
   429: 'Too many requests',
   500: 'Unexpected error; details are in the server log under the requestId',
-  503: 'The database is unavailable or the service is shutting down; retry after Retry-After seconds',
+  503: 'The database or the token issuer is unavailable, or the service is shutting down; retry after Retry-After seconds',
 };
 
 /** The type documented for each status: the one the filter answers (400s document validation). */
@@ -24,32 +24,46 @@ function documentedType(status: number): ProblemType {
   return status === 400 ? PROBLEM_TYPES.validationError : problemTypeOf(status);
 }
 
+/** One status as an application/problem+json response object (also used to add responses after the fact). */
+export function problemResponse(
+  status: number,
+  description = DESCRIPTIONS[status] ?? 'Error',
+  headers: Record<string, { description: string; schema: object }> = {},
+) {
+  const type = documentedType(status);
+  return {
+    description,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+        example: {
+          type: `/problems/${type.slug}`,
+          title: type.title,
+          status,
+          detail: description,
+          instance: '/books',
+          requestId: '6f1c1e0e-0d55-4d8e-9d0a-6d1f8b0c8d7e',
+          ...(status === 400 ? { errors: [{ field: 'title', message: 'title must be a string' }] } : {}),
+        },
+      },
+    },
+    ...(status === 503 || status === 409 || Object.keys(headers).length > 0
+      ? {
+          headers: {
+            ...(status === 503 || status === 409
+              ? { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 2 } } }
+              : {}),
+            ...headers,
+          },
+        }
+      : {}),
+  };
+}
+
 /** Documents each status as an application/problem+json response. */
 export function ApiProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(ProblemDetailsDto),
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status] ?? 'Error',
-        content: {
-          [PROBLEM_CONTENT_TYPE]: {
-            schema: { $ref: getSchemaPath(ProblemDetailsDto) },
-            example: {
-              type: `/problems/${documentedType(status).slug}`,
-              title: documentedType(status).title,
-              status,
-              detail: DESCRIPTIONS[status] ?? 'Error',
-              instance: '/books',
-              requestId: '6f1c1e0e-0d55-4d8e-9d0a-6d1f8b0c8d7e',
-              ...(status === 400 ? { errors: [{ field: 'title', message: 'title must be a string' }] } : {}),
-            },
-          },
-        },
-        ...(status === 503 || status === 409
-          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 2 } } } }
-          : {}),
-      }),
-    ),
+    ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })),
   );
 }
