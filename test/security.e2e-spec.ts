@@ -109,6 +109,9 @@ describe('security', () => {
       expect(preflight.headers['access-control-allow-origin']).toBe(allowed);
       expect(preflight.headers['access-control-allow-methods']).toContain('PATCH');
       expect(preflight.headers['access-control-allow-headers']).toMatch(/If-Match/i);
+      // A browser app on an allowed origin can send a credential and read the challenge.
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/Authorization.*X-API-Key/i);
+      expect(fromAllowed.headers['access-control-expose-headers']).toMatch(/WWW-Authenticate/i);
 
       for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.net', 'null']) {
         const res = await request(cors.baseUrl).get('/books').set('Origin', origin).expect(200);
