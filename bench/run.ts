@@ -19,6 +19,7 @@ import { LoadScenarios } from './scenarios';
 import { nodeFlags } from '../src/lib/node-flags';
 import { ROOT, RunningServer, startBaseline, startService, WORK_DIR } from './lib/servers';
 import { measureWatchRestarts } from './lib/watch-restart';
+import { startBenchIssuer } from './lib/token-issuer';
 
 /** Stops what the run started, newest first, also on Ctrl-C. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -49,6 +50,7 @@ function gitCommit(): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  let authorization: string | undefined;
   const options = parseOptions(argv, ROOT);
   // Recorded in the report: the flags each side actually ran with.
   options.nodeFlags ??= nodeFlags(options.appDir);
@@ -79,7 +81,14 @@ async function main(): Promise<void> {
   cleanups.push(() => pg.stop());
   report.postgres = pg.label;
   log(report.postgres);
+  if (options.auth) {
+    const issuer = await startBenchIssuer();
+    cleanups.push(() => issuer.stop());
+    Object.assign(options.serviceEnv, issuer.serviceEnv);
+    authorization = `Bearer ${issuer.token}`;
+  }
   const bench = new LoadScenarios(options, pg, report);
+  if (authorization) bench.authorization = authorization;
   await bench.prepareDatabase();
   if (options.startup) await bench.measureStartup();
   if (options.watchSaves > 0) {

@@ -25,6 +25,11 @@ export class LoadScenarios {
     private readonly report: BenchReport,
   ) {}
 
+  /** Sends `Authorization: <value>` with every load request (--auth). */
+  set authorization(value: string) {
+    this.state.authorization = value;
+  }
+
   /** Which build runs as the service, with what extra environment. */
   get serviceOptions(): { appDir: string; extraEnv: Record<string, string>; nodeFlags?: string[] } {
     return { appDir: this.options.appDir, extraEnv: this.options.serviceEnv, nodeFlags: this.options.nodeFlags };

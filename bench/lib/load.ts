@@ -28,6 +28,8 @@ export interface LoadState {
   /** Next serial for ISBNs of created books (prefix 979: never clashes with seeded rows). */
   createSerial: number;
   patchNext: number;
+  /** Sent with every request (--auth: the bearer token; the AUTH_DISABLED side ignores it). */
+  authorization?: string;
 }
 
 export interface Measurement {
@@ -63,6 +65,24 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 export function requestsFor(endpoint: Endpoint, state: LoadState): autocannon.Request[] {
+  const requests = endpointRequests(endpoint, state);
+  if (!state.authorization) return requests;
+  const authorization = state.authorization;
+  return requests.map((request) => {
+    const setup = request.setupRequest;
+    return {
+      ...request,
+      headers: { ...request.headers, authorization },
+      setupRequest: (req, context) => {
+        const prepared = typeof setup === 'function' ? setup(req, context) : req;
+        prepared.headers = { ...prepared.headers, authorization };
+        return prepared;
+      },
+    };
+  });
+}
+
+function endpointRequests(endpoint: Endpoint, state: LoadState): autocannon.Request[] {
   switch (endpoint) {
     case 'get-id':
       return [

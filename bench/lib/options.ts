@@ -50,6 +50,8 @@ export interface BenchOptions {
   /** Node flags for the service / --baseline-app instead of their package.json `config.nodeFlags`. */
   nodeFlags?: string[];
   baselineNodeFlags?: string[];
+  /** Price access control: the service with bearer tokens against the same build with AUTH_DISABLED=true. */
+  auth: boolean;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -80,6 +82,9 @@ const USAGE = `npm run bench -- [options]
   --baseline-node-flags "F"  the same for --baseline-app: --baseline-app . --baseline-node-flags ''
                         prices the heap flags in interleaved rounds
   --out DIR             output folder (default bench/; bench/.work/smoke for --smoke)
+  --auth                price access control: GET by id and POST with a bearer token on the service
+                        against the same build with AUTH_DISABLED=true in the baseline's place
+                        (no scale step, no startup or allocation runs; output in bench/.work/auth)
   --smoke               seconds-long run: 300 rows, 1 short round, no million rows
 Env: DATABASE_URL to use that server (its database name must contain "bench").`;
 
@@ -111,6 +116,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     appDir: root,
     serviceEnv: {},
     baselineEnv: {},
+    auth: false,
     outDir: smoke ? path.join(root, 'bench', '.work', 'smoke') : path.join(root, 'bench'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -130,6 +136,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         break;
       case '--no-alloc':
         o.alloc = false;
+        break;
+      case '--auth':
+        o.auth = true;
         break;
       case '--rows':
         o.rows = Math.floor(num(100));
@@ -222,5 +231,16 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     }
   }
   if (o.scaleRows && o.scaleRows <= o.rows) throw new Error('--scale-rows must exceed --rows (or be 0)');
+  if (o.auth) {
+    // One build on both sides; only AUTH_DISABLED differs (and the token each request carries is ignored there).
+    o.baselineApp ??= o.appDir;
+    o.baselineEnv = { AUTH_DISABLED: 'true', ...o.baselineEnv };
+    if (!argv.some((a) => a.startsWith('--endpoints'))) o.endpoints = ['get-id', 'create'];
+    if (!argv.some((a) => a.startsWith('--out'))) o.outDir = path.join(root, 'bench', '.work', 'auth');
+    o.scale = false;
+    o.startup = false;
+    o.alloc = false;
+    o.watchSaves = 0;
+  }
   return o;
 }
