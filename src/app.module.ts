@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { ApiKeysModule } from './auth/api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { BooksModule } from './books/books.module';
 import { CommonModule } from './common/common.module';
@@ -32,6 +33,7 @@ import { HealthModule } from './health/health.module';
     CommonModule,
     DatabaseModule,
     ReplicasModule,
+    ApiKeysModule,
     AuthModule,
     BooksModule,
     HealthModule,

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setup';
 import { AppLogger } from './common/app-logger';
 import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
+import { buildApiKeysConfig } from './config/api-keys.config';
 import { buildAppConfig } from './config/app.config';
 import { buildAuthConfig } from './config/auth.config';
 import { StartupError } from './lib/startup-error';
@@ -28,6 +29,7 @@ async function bootstrap(): Promise<void> {
     const observability = buildObservabilityConfig(process.env);
     buildAuthConfig(process.env);
     buildIdempotencyConfig(process.env);
+    buildApiKeysConfig(process.env);
     AppLogger.addSecret(database.url?.password && decodeURIComponent(database.url.password));
     AppLogger.addSecret(database.directUrl?.password && decodeURIComponent(database.directUrl.password));
     AppLogger.addSecret(database.adminUrl?.password && decodeURIComponent(database.adminUrl.password));

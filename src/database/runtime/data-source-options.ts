@@ -1,4 +1,5 @@
 import type { LoggerOptions, Logger as TypeOrmLogger } from 'typeorm';
+import { ApiKey } from '../../auth/api-keys/api-key.entity';
 import { Book } from '../../books/entities/book.entity';
 import type { DatabaseConfig } from '../../config/database.config';
 import { IdempotencyRecord } from '../../idempotency/idempotency-record.entity';
@@ -9,17 +10,19 @@ import { TrigramSearchIndexes1795636407651 } from '../migrations/1795636407651-T
 import { BookSearchVector1796000000000 } from '../migrations/1796000000000-BookSearchVector';
 import { BookSearchStatistics1796100000000 } from '../migrations/1796100000000-BookSearchStatistics';
 import { BookWords1796200000000 } from '../migrations/1796200000000-BookWords';
+import { ApiKeys1796567415928 } from '../migrations/1796567415928-ApiKeys';
 import { TriggerFunctionsRunAsOwner1796567615189 } from '../migrations/1796567615189-TriggerFunctionsRunAsOwner';
 import { IdempotencyKeys1796567730217 } from '../migrations/1796567730217-IdempotencyKeys';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
-export const ENTITIES = [Book, IdempotencyRecord];
+export const ENTITIES = [Book, IdempotencyRecord, ApiKey];
 export const MIGRATIONS = [
   InitialSchema1764100000000,
   TrigramSearchIndexes1795636407651,
   BookSearchVector1796000000000,
   BookSearchStatistics1796100000000,
   BookWords1796200000000,
+  ApiKeys1796567415928,
   TriggerFunctionsRunAsOwner1796567615189,
   IdempotencyKeys1796567730217,
 ];
