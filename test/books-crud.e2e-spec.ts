@@ -16,6 +16,8 @@ interface BookBody {
   createdAt: string;
   updatedAt: string;
   version: number;
+  createdBy: string | null;
+  updatedBy: string | null;
 }
 
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
@@ -76,6 +78,9 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         version: 1,
+        // No credential reaches this app, so nobody is recorded.
+        createdBy: null,
+        updatedBy: null,
       });
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers.location).toBe(`/books/${book.id}`);

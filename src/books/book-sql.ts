@@ -15,6 +15,8 @@ export const BOOK_COLUMNS = [
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
   'version',
+  'created_by AS "createdBy"',
+  'updated_by AS "updatedBy"',
 ].join(', ');
 
 /** The columns a client may set, by DTO field, in the order of every INSERT. */
@@ -34,27 +36,30 @@ export const WRITABLE_FIELDS = Object.keys(WRITABLE_COLUMNS) as WritableField[];
 
 /**
  * INSERT of `count` books, each row's writable fields as parameters in WRITABLE_COLUMNS order
- * (an absent optional field is a NULL, the column's default); version starts at 1.
+ * (an absent optional field is a NULL, the column's default); version starts at 1. The last
+ * parameter, the caller's name, is every row's created_by and updated_by.
  */
 export function insertBooksSql(count: number): string {
   const width = WRITABLE_FIELDS.length;
+  const caller = `$${count * width + 1}`;
   const rows: string[] = [];
   for (let row = 0; row < count; row++) {
     const params = WRITABLE_FIELDS.map((_field, column) => `$${row * width + column + 1}`);
-    rows.push(`(${params.join(', ')}, 1)`);
+    rows.push(`(${params.join(', ')}, 1, ${caller}, ${caller})`);
   }
   const columns = WRITABLE_FIELDS.map((field) => WRITABLE_COLUMNS[field]).join(', ');
-  return `INSERT INTO books (${columns}, version) VALUES ${rows.join(', ')} RETURNING ${BOOK_COLUMNS}`;
+  return `INSERT INTO books (${columns}, version, created_by, updated_by) VALUES ${rows.join(', ')} RETURNING ${BOOK_COLUMNS}`;
 }
 
 /**
- * UPDATE of one book by id ($1): the given fields from $2 on, then the version bump; with
- * `versions`, only while the version is one of the array in the last parameter (If-Match).
+ * UPDATE of one book by id ($1): the given fields from $2 on, then the caller's name (updated_by),
+ * then the version bump; with `versions`, only while the version is one of the array in the last
+ * parameter (If-Match).
  */
 export function updateBookSql(fields: readonly WritableField[], versions: boolean): string {
   const sets = fields.map((field, index) => `${WRITABLE_COLUMNS[field]} = $${index + 2}`);
-  sets.push('version = version + 1', 'updated_at = now()');
-  const match = versions ? ` AND version = ANY($${fields.length + 2}::int[])` : '';
+  sets.push(`updated_by = $${fields.length + 2}`, 'version = version + 1', 'updated_at = now()');
+  const match = versions ? ` AND version = ANY($${fields.length + 3}::int[])` : '';
   return `UPDATE books SET ${sets.join(', ')} WHERE id = $1${match} RETURNING ${BOOK_COLUMNS}`;
 }
 

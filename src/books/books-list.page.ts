@@ -66,5 +66,7 @@ function toBook(row: Row): Book {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     version: row.version,
+    createdBy: row.createdBy,
+    updatedBy: row.updatedBy,
   };
 }

@@ -5,7 +5,7 @@ import type { Book } from './entities/book.entity';
 
 /** Raw columns a plan reads into its candidate set; BOOK_COLUMNS names them for the API. */
 export const RAW_COLUMNS =
-  'book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version';
+  'book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version, book.created_by, book.updated_by';
 
 /**
  * Per sort field: the column, and the exact key a cursor keeps (created_at as text with its

@@ -32,6 +32,7 @@ import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ApiIdempotencyKey, REPLAYED_RESPONSE_HEADER } from '../idempotency/api-idempotency-key';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { validationProblem } from '../common/validation';
+import { callerName } from './book-caller';
 import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
 import { assertPatchable, listCursorOf } from './dto/book-request-rules';
@@ -98,7 +99,7 @@ export class BooksController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Book> {
     return this.idempotency.run(request, reply, async () => {
-      const book = await this.books.create(dto);
+      const book = await this.books.create(dto, callerName(request));
       return { body: book, location: `/books/${book.id}`, etag: etagOf(book) };
     });
   }
@@ -126,7 +127,7 @@ export class BooksController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: Book[] }> {
     return this.idempotency.run(request, reply, async () => ({
-      body: { data: await this.books.createMany(dto.books) },
+      body: { data: await this.books.createMany(dto.books, callerName(request)) },
     }));
   }
 
@@ -220,7 +221,7 @@ export class BooksController {
         throw preconditionRequired();
       }
       assertPatchable(dto);
-      const book = await this.books.update(id, dto, ifMatch);
+      const book = await this.books.update(id, dto, ifMatch, callerName(request));
       return { body: book, etag: etagOf(book) };
     });
   }

@@ -36,13 +36,14 @@ export class BooksService {
 
   private readonly lists: BooksListQuery;
 
-  async create(dto: CreateBookDto): Promise<Book> {
-    const [book] = await this.insert([dto], () => 'isbn');
+  /** `caller` is the principal's name (createdBy/updatedBy); null with access control off. */
+  async create(dto: CreateBookDto, caller: string | null): Promise<Book> {
+    const [book] = await this.insert([dto], caller, () => 'isbn');
     return book;
   }
 
   /** All or nothing, in input order; a conflict names the first bad item. */
-  async createMany(dtos: CreateBookDto[]): Promise<Book[]> {
+  async createMany(dtos: CreateBookDto[], caller: string | null): Promise<Book[]> {
     const indexByIsbn = new Map<string, number>();
     let repeat: { index: number; earlier: number } | undefined;
     dtos.forEach((dto, index) => {
@@ -62,16 +63,21 @@ export class BooksService {
         `books[${repeat.index}].isbn`,
       );
     }
-    return this.insert(dtos, (isbn) => {
+    return this.insert(dtos, caller, (isbn) => {
       const index = isbn === undefined ? undefined : indexByIsbn.get(isbn);
       return index === undefined ? 'books' : `books[${index}].isbn`;
     });
   }
 
   /** One multi-row INSERT in a transaction; ISBNs are distinct here, so they give back the input order. */
-  private async insert(dtos: CreateBookDto[], fieldOfIsbn: (isbn?: string) => string): Promise<Book[]> {
+  private async insert(
+    dtos: CreateBookDto[],
+    caller: string | null,
+    fieldOfIsbn: (isbn?: string) => string,
+  ): Promise<Book[]> {
     const sql = dtos.length === 1 ? INSERT_ONE : insertBooksSql(dtos.length);
     const params = dtos.flatMap(insertParams);
+    params.push(caller);
     try {
       const rows = await this.transactions.run((manager) => manager.query<Book[]>(sql, params));
       const byIsbn = new Map(rows.map((row) => [row.isbn, row]));
@@ -106,10 +112,10 @@ export class BooksService {
    * One atomic statement checks and bumps the version (TypeORM's save() does not check
    * @VersionColumn). A miss is told apart as 404 or 412 inside the same transaction.
    */
-  async update(id: string, dto: UpdateBookDto, ifMatch: EntityTag): Promise<Book> {
+  async update(id: string, dto: UpdateBookDto, ifMatch: EntityTag, caller: string | null): Promise<Book> {
     if (ifMatch !== '*' && ifMatch.length === 0) throw await this.matchFailed(id);
     const fields = WRITABLE_FIELDS.filter((field) => dto[field] !== undefined);
-    const params: unknown[] = [id, ...fields.map((field) => dto[field])];
+    const params: unknown[] = [id, ...fields.map((field) => dto[field]), caller];
     if (ifMatch !== '*') params.push(ifMatch);
     const sql = updateSql(fields, ifMatch !== '*');
     try {

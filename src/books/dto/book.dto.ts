@@ -37,6 +37,24 @@ export class BookDto {
 
   @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'Bumped by every change; the ETag carries it' })
   version!: number;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'ci-deploy',
+    description:
+      "Who created the book: the bearer token's subject or the API key's name. Set by the server, never by " +
+      'the client; null when access control is off',
+  })
+  createdBy!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'ci-deploy',
+    description: 'Who changed the book last (its creator until then); set by the server like createdBy',
+  })
+  updatedBy!: string | null;
 }
 
 export class PageMetaDto {

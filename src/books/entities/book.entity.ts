@@ -52,6 +52,14 @@ export class Book {
   @VersionColumn({ type: 'integer' })
   version!: number;
 
+  /** Who created the book: the caller's token subject or API key name; null with access control off. */
+  @Column({ name: 'created_by', type: 'text', nullable: true })
+  createdBy!: string | null;
+
+  /** Who changed the book last (at creation, its creator). */
+  @Column({ name: 'updated_by', type: 'text', nullable: true })
+  updatedBy!: string | null;
+
   /** Title (A) and author (B) for `search`; a trigger fills it (migration BookSearchVector). */
   @Index('books_search_vector_idx', { synchronize: false })
   @Column({ name: 'search_vector', type: 'tsvector', nullable: true, select: false, insert: false, update: false })

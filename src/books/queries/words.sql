@@ -4,7 +4,7 @@ WITH t AS MATERIALIZED (SELECT coalesce($3::timestamptz, now()) AS as_of, websea
       AND tsvector_to_array(to_tsvector('simple', $2)) @> $4::text[]
       AND tsvector_to_array(to_tsvector('simple', $2)) <@ $5::text[] AS applies),
       m AS MATERIALIZED (
-        SELECT book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version, ts_rank(book.search_vector, websearch_to_tsquery('simple', $1), 1) AS rank, NULL::int AS blocks,
+        SELECT book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version, book.created_by, book.updated_by, ts_rank(book.search_vector, websearch_to_tsquery('simple', $1), 1) AS rank, NULL::int AS blocks,
           (SELECT to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM t) AS as_of
         -- The merge, then one book at a time by its primary key, in the merge's order. Each side is kept
         -- apart (OFFSET 0: not flattened), so the planner can neither join books into the merge nor join
@@ -22,7 +22,7 @@ WITH t AS MATERIALIZED (SELECT coalesce($3::timestamptz, now()) AS as_of, websea
           (SELECT id::text FROM m ORDER BY id DESC LIMIT 1) AS last_id,
           CASE WHEN count(*) <= 250 AND (SELECT applies FROM t) THEN (SELECT count(*) FROM (SELECT book_id FROM book_words WHERE word = $6  ORDER BY book_id LIMIT 25000) w) = 25000 OR (SELECT count(*) FROM (SELECT book_id FROM book_words WHERE word = $7  ORDER BY book_id LIMIT 25000) w) = 25000 ELSE false END AS cut
         FROM m) c LEFT JOIN LATERAL (
-        SELECT id, title, author, isbn, published_year AS "publishedYear", page_count AS "pageCount", summary, created_at AS "createdAt", updated_at AS "updatedAt", version, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
+        SELECT id, title, author, isbn, published_year AS "publishedYear", page_count AS "pageCount", summary, created_at AS "createdAt", updated_at AS "updatedAt", version, created_by AS "createdBy", updated_by AS "updatedBy", book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE true ORDER BY book.rank DESC, book.id DESC
         LIMIT $8 OFFSET $9
       ) b ON true;
@@ -33,7 +33,7 @@ WITH t AS MATERIALIZED (SELECT coalesce($3::timestamptz, now()) AS as_of, websea
       AND tsvector_to_array(to_tsvector('simple', $2)) @> $4::text[]
       AND tsvector_to_array(to_tsvector('simple', $2)) <@ $5::text[] AS applies),
       m AS MATERIALIZED (
-        SELECT book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version, ts_rank(book.search_vector, websearch_to_tsquery('simple', $1), 1) AS rank, NULL::int AS blocks,
+        SELECT book.id, book.title, book.author, book.isbn, book.published_year, book.page_count, book.summary, book.created_at, book.updated_at, book.version, book.created_by, book.updated_by, ts_rank(book.search_vector, websearch_to_tsquery('simple', $1), 1) AS rank, NULL::int AS blocks,
           (SELECT to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM t) AS as_of
         -- The merge, then one book at a time by its primary key, in the merge's order. Each side is kept
         -- apart (OFFSET 0: not flattened), so the planner can neither join books into the merge nor join
@@ -51,7 +51,7 @@ WITH t AS MATERIALIZED (SELECT coalesce($3::timestamptz, now()) AS as_of, websea
           (SELECT id::text FROM m ORDER BY id DESC LIMIT 1) AS last_id,
           CASE WHEN count(*) <= 250 AND (SELECT applies FROM t) THEN false ELSE false END AS cut
         FROM m) c LEFT JOIN LATERAL (
-        SELECT id, title, author, isbn, published_year AS "publishedYear", page_count AS "pageCount", summary, created_at AS "createdAt", updated_at AS "updatedAt", version, book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
+        SELECT id, title, author, isbn, published_year AS "publishedYear", page_count AS "pageCount", summary, created_at AS "createdAt", updated_at AS "updatedAt", version, created_by AS "createdBy", updated_by AS "updatedBy", book.rank::text AS cursor_key, book.blocks, book.as_of FROM m book
         WHERE (book.rank, book.id) < ($10::real, $11::uuid) ORDER BY book.rank DESC, book.id DESC
         LIMIT $12 OFFSET $13
       ) b ON true;

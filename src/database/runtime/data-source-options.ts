@@ -13,6 +13,7 @@ import { BookWords1796200000000 } from '../migrations/1796200000000-BookWords';
 import { ApiKeys1796567415928 } from '../migrations/1796567415928-ApiKeys';
 import { TriggerFunctionsRunAsOwner1796567615189 } from '../migrations/1796567615189-TriggerFunctionsRunAsOwner';
 import { IdempotencyKeys1796567730217 } from '../migrations/1796567730217-IdempotencyKeys';
+import { BookAuthors1796568609659 } from '../migrations/1796568609659-BookAuthors';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book, IdempotencyRecord, ApiKey];
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   ApiKeys1796567415928,
   TriggerFunctionsRunAsOwner1796567615189,
   IdempotencyKeys1796567730217,
+  BookAuthors1796568609659,
 ];
 
 /**
