@@ -31,6 +31,7 @@ import { ReadAccess, RequiresScope, SCOPES } from '../auth/route-policy';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ApiIdempotencyKey, REPLAYED_RESPONSE_HEADER } from '../idempotency/api-idempotency-key';
 import { IdempotencyService } from '../idempotency/idempotency.service';
+import { RateLimitUnits } from '../common/throttler-options';
 import { validationProblem } from '../common/validation';
 import { callerName } from './book-caller';
 import { preconditionRequired } from './books.errors';
@@ -39,7 +40,7 @@ import { assertPatchable, listCursorOf } from './dto/book-request-rules';
 import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
 import { ApiConsistencyTokenHeader, CONSISTENCY_TOKEN_HEADER, READ_SOURCE_HEADER } from './consistency-token';
 import { CreateBookDto } from './dto/create-book.dto';
-import { CreateBooksBatchDto } from './dto/create-books-batch.dto';
+import { booksInBatch, CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
 import { UpdateBookDto } from './dto/update-book.dto';
 import type { Book } from './entities/book.entity';
@@ -115,6 +116,7 @@ export class BooksController {
   })
   @ApiBody({ type: CreateBooksBatchDto })
   @ApiIdempotencyKey()
+  @RateLimitUnits(booksInBatch)
   @ApiCreatedResponse({
     type: BooksBatchResultDto,
     description: 'All created, in input order',

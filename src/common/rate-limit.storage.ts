@@ -13,15 +13,15 @@ const RETRY_REDIS_AFTER_MS = 1000;
 
 /**
  * One atomic step per request (a Lua script runs alone on the Redis server): while the client is
- * blocked, report it; else count the hit in a fixed window of `ttl` ms, and block for `block` ms
- * once the count passes `limit`. Returns hits, ms left in the window, blocked (0/1), ms left blocked.
+ * blocked, report it; else count the request's units in a fixed window of `ttl` ms, and block for
+ * `block` ms once the count passes `limit`. Returns hits, ms left in the window, blocked (0/1), ms left blocked.
  */
 const INCREMENT_SCRIPT = `
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
   return { tonumber(redis.call('GET', KEYS[1]) or ARGV[2]), redis.call('PTTL', KEYS[1]), 1, blocked }
 end
-local hits = redis.call('INCR', KEYS[1])
+local hits = redis.call('INCRBY', KEYS[1], ARGV[4])
 local left = redis.call('PTTL', KEYS[1])
 if left < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -35,7 +35,14 @@ return { hits, left, 0, 0 }`;
 
 type IncrementReply = [number, number, number, number];
 type WithIncrement = Redis & {
-  throttleIncrement(key: string, blockKey: string, ttl: number, limit: number, block: number): Promise<IncrementReply>;
+  throttleIncrement(
+    key: string,
+    blockKey: string,
+    ttl: number,
+    limit: number,
+    block: number,
+    units: number,
+  ): Promise<IncrementReply>;
 };
 
 /**
@@ -79,9 +86,10 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnAppli
     limit: number,
     blockDuration: number,
     throttlerName: string,
+    units = 1,
   ): Promise<ThrottlerStorageRecord> {
     if (!this.redis || Date.now() - this.redisFailedAt < RETRY_REDIS_AFTER_MS) {
-      return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+      return this.incrementLocally(key, ttl, limit, blockDuration, throttlerName, units);
     }
     try {
       const base = `${KEY_PREFIX}${throttlerName}:${key}`;
@@ -91,6 +99,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnAppli
         ttl,
         limit,
         blockDuration > 0 ? blockDuration : ttl,
+        units,
       );
       if (this.degraded) {
         this.degraded = false;
@@ -104,8 +113,24 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnAppli
       };
     } catch (error) {
       this.markDown(error as Error);
-      return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+      return this.incrementLocally(key, ttl, limit, blockDuration, throttlerName, units);
     }
+  }
+
+  /** The in-memory storage counts one hit a call: a request of several units is that many hits, until blocked. */
+  private async incrementLocally(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+    units: number,
+  ): Promise<ThrottlerStorageRecord> {
+    let record = await this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    for (let unit = 1; unit < units && !record.isBlocked; unit++) {
+      record = await this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+    return record;
   }
 
   onApplicationShutdown(): void {

@@ -19,8 +19,11 @@ export interface AppConfig {
   corsOrigins: string[];
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
-  /** redisUrl: where the counters live so the limit holds across instances; unset means in memory. */
-  throttle: { enabled: boolean; limit: number; ttlMs: number; redisUrl?: URL };
+  /**
+   * Per caller per ttlMs: `limit` requests, and `writeLimit` units of writes (a book each). redisUrl:
+   * where the counters live so the limits hold across instances; unset means in memory.
+   */
+  throttle: { enabled: boolean; limit: number; writeLimit: number; ttlMs: number; redisUrl?: URL };
   /** Longest time a client may take to send a whole request (headers and body); then 408 and close. */
   requestTimeoutMs: number;
   /** Longest time a client may take to send the headers (at most requestTimeoutMs). */
@@ -57,6 +60,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
     throttle: {
       enabled: read.bool('THROTTLE_ENABLED', true),
       limit: read.int('THROTTLE_LIMIT', 1000, 1, 1_000_000),
+      writeLimit: read.int('THROTTLE_WRITE_LIMIT', 1000, 1, 1_000_000),
       ttlMs: read.int('THROTTLE_TTL_MS', 60_000, 1000, 3_600_000),
       redisUrl: redisUrl(read),
     },

@@ -52,6 +52,7 @@ describe('rolling restart behind haproxy', () => {
       DB_POOL_MAX: '5',
       REDIS_URL: redis.url,
       THROTTLE_LIMIT: '1000000',
+      THROTTLE_WRITE_LIMIT: '1000000',
       TRUST_PROXY: '127.0.0.1',
       SHUTDOWN_DRAIN_DELAY_MS: process.env.ROLLING_DRAIN_DELAY_MS ?? '1500',
       SHUTDOWN_TIMEOUT_MS: '15000',

@@ -5,6 +5,12 @@ import { CreateBookDto } from './create-book.dto';
 
 export const MAX_BATCH_SIZE = 1000;
 
+/** Units of the write budget a batch costs: one per book (at most MAX_BATCH_SIZE: more is a 400 anyway). */
+export function booksInBatch(body: unknown): number {
+  const books = (body as { books?: unknown } | null)?.books;
+  return Array.isArray(books) ? Math.min(books.length, MAX_BATCH_SIZE) : 1;
+}
+
 export class CreateBooksBatchDto {
   @ApiProperty({
     type: [CreateBookDto],
