@@ -178,7 +178,11 @@ function postProcess(file) {
 
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { app: path.join(IN, 'main.js'), 'cli/db-prepare': path.join(IN, 'cli/db-prepare.js') },
+  entryPoints: {
+    app: path.join(IN, 'main.js'),
+    'cli/db-prepare': path.join(IN, 'cli/db-prepare.js'),
+    'cli/apikey': path.join(IN, 'cli/apikey.js'),
+  },
   outdir: OUT,
   bundle: true,
   platform: 'node',
@@ -199,9 +203,11 @@ const result = await build({
   logLevel: 'warning',
 });
 if (result.errors.length) process.exit(1);
-for (const file of ['app.js', 'cli/db-prepare.js']) {
+for (const file of ['app.js', 'cli/db-prepare.js', 'cli/apikey.js']) {
   postProcess(path.join(OUT, file));
   keepOwnSources(path.join(OUT, `${file}.map`));
 }
 fs.writeFileSync(path.join(OUT, 'main.js'), LAUNCHER);
-console.log(`bundled ${path.relative(ROOT, IN)}/ into ${path.relative(ROOT, OUT)}/app.js and cli/db-prepare.js`);
+console.log(
+  `bundled ${path.relative(ROOT, IN)}/ into ${path.relative(ROOT, OUT)}/app.js, cli/db-prepare.js and cli/apikey.js`,
+);
