@@ -18,7 +18,7 @@ describe('rate-limit storage on a real Redis', () => {
   /** A storage whose Redis connection is up: it connects in the background and counts in memory until then. */
   const storage = async (): Promise<RateLimitStorage> => {
     const created = new RateLimitStorage({
-      throttle: { enabled: true, limit: 0, ttlMs: TTL_MS, redisUrl: new URL(redis.url) },
+      throttle: { enabled: true, limit: 0, writeLimit: 0, ttlMs: TTL_MS, redisUrl: new URL(redis.url) },
     });
     storages.push(created);
     await created.onModuleInit();
