@@ -108,7 +108,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     ...(auth.disabled ? [] : [app.get(AuthGuard)]),
     ...(config.throttle.enabled ? [app.get(RateLimitGuard)] : []),
   );
-  setupSwagger(app);
+  if (config.docsEnabled) setupSwagger(app);
 }
 
 /** One line per request: fields to query in JSON logs, a sentence in readable ones. */

@@ -51,7 +51,8 @@ async function bootstrap(): Promise<void> {
     setupObservability(app, observability, config.host);
     enableGracefulShutdown(app, config.shutdownTimeoutMs);
     await app.listen({ port: config.port, host: config.host });
-    logger.log(`Listening on ${await app.getUrl()} (Swagger UI at /docs)`, 'Bootstrap');
+    const docs = config.docsEnabled ? 'Swagger UI at /docs' : 'no /docs: DOCS_ENABLED=false';
+    logger.log(`Listening on ${await app.getUrl()} (${docs})`, 'Bootstrap');
   } catch (error) {
     const message = error instanceof StartupError ? error.message : AppLogger.scrub(describeError(error));
     // A failure before the configuration is read is reported readably.

@@ -50,6 +50,8 @@ describe('logs', () => {
   it('production: every line is JSON, one line per request with its id, TypeORM queries in the same stream', async () => {
     const app = spawnApp({
       NODE_ENV: 'production',
+      // Production's default metrics port is fixed; tests pick a free one.
+      METRICS_PORT: '0',
       LOG_FORMAT: '', // production's default
       LOG_LEVEL: 'debug',
       DB_LOGGING: 'true',

@@ -33,6 +33,43 @@ describe('metrics', () => {
     }
   });
 
+  it('production serves only the API on its port: no /docs, /docs-json or /metrics there; metrics on METRICS_PORT', async () => {
+    const metricsPort = await freePort();
+    // Schema mode none: the suite's database may hold the schema sync made, which migrate would trip on.
+    const production = { NODE_ENV: 'production', HOST: '127.0.0.1', DB_SCHEMA_MODE: 'none' };
+    const app = start({ ...production, METRICS_PORT: String(metricsPort) });
+    try {
+      const base = await waitForListening(app);
+      await request(base).get('/no/such/path').expect(404);
+      for (const path of ['/docs', '/docs/', '/docs-json', '/metrics']) {
+        const res = await request(base).get(path);
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      }
+      const metrics = await request(`http://127.0.0.1:${metricsPort}`).get('/metrics').expect(200);
+      expect(metrics.text).toMatch(
+        /^http_server_request_duration_seconds_count\{.*http_route="unmatched".*\} [1-9]\d*$/m,
+      );
+      expect(app.output()).toMatch(/no \/docs: DOCS_ENABLED=false/);
+    } finally {
+      const exit = await app.stop();
+      expect({ exit, out: exit.code === 0 ? '' : app.output().slice(-3000) }).toEqual({
+        exit: { code: 0, signal: null },
+        out: '',
+      });
+    }
+
+    const documented = start({ ...production, METRICS_PORT: '0', DOCS_ENABLED: 'true' });
+    try {
+      const base = await waitForListening(documented);
+      const doc = await request(base).get('/docs-json').expect(200);
+      expect(Object.keys(doc.body.paths as object)).toContain('/books/{id}');
+      await request(base).get('/docs').redirects(1).expect(200);
+      await request(base).get('/metrics').expect(404);
+    } finally {
+      expect(await documented.stop()).toEqual({ code: 0, signal: null });
+    }
+  });
+
   it('a METRICS_PORT already in use stops startup with one line naming it', async () => {
     const busy = await freePort();
     const blocker = net.createServer();

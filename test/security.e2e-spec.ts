@@ -211,6 +211,8 @@ describe('security', () => {
     it('answers failing requests without stack traces or SQL, and never logs the password', async () => {
       const app: SpawnedApp = spawnApp({
         NODE_ENV: 'production',
+        // Production's default metrics port is fixed; tests pick a free one.
+        METRICS_PORT: '0',
         LOG_FORMAT: '',
         LOG_LEVEL: 'debug',
         DB_LOGGING: 'true',

@@ -34,6 +34,8 @@ describe('tracing', () => {
   const start = (env: Record<string, string>): SpawnedApp =>
     spawnApp({
       NODE_ENV: 'production',
+      // Production's default metrics port is fixed; tests pick a free one.
+      METRICS_PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'log',
       LOG_FORMAT: '', // production's default: JSON

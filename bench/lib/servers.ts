@@ -42,6 +42,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   return launch('service', args, port, options.inspect ?? false, {
     NODE_ENV: 'production',
+    // Production's metrics port is fixed (9464); any free one, so runs never collide.
+    METRICS_PORT: '0',
     DB_SCHEMA_MODE: 'migrate',
     THROTTLE_ENABLED: 'false',
     // The load rows price the service against the baseline without access control; the auth row

@@ -34,6 +34,8 @@ export interface AppConfig {
   keepAliveTimeoutMs: number;
   /** Proxies whose X-Forwarded-For is believed; undefined ignores forwarded headers. */
   trustProxy?: TrustProxy;
+  /** Swagger UI at /docs and the OpenAPI document at /docs-json; off in production unless DOCS_ENABLED=true. */
+  docsEnabled: boolean;
 }
 
 export function buildAppConfig(env: Record<string, string | undefined>): AppConfig {
@@ -68,6 +70,7 @@ export function buildAppConfig(env: Record<string, string | undefined>): AppConf
     headersTimeoutMs: 0,
     connectionTimeoutMs: read.int('CONNECTION_TIMEOUT_MS', 60_000, 100, 600_000),
     keepAliveTimeoutMs: read.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+    docsEnabled: read.bool('DOCS_ENABLED', !production),
   };
   config.headersTimeoutMs = Math.min(config.requestTimeoutMs, 10_000);
   const trustProxy = parseTrustProxy(read.string('TRUST_PROXY'));

@@ -11,6 +11,19 @@ describe('buildObservabilityConfig', () => {
     });
   });
 
+  it('production: metrics on 9464 unless METRICS_PORT says otherwise, never on PORT', () => {
+    expect(buildObservabilityConfig({ NODE_ENV: 'production' }).metricsPort).toBe(9464);
+    expect(buildObservabilityConfig({ NODE_ENV: 'production', METRICS_PORT: '9100' }).metricsPort).toBe(9100);
+    expect(buildObservabilityConfig({ NODE_ENV: 'production', METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(() => buildObservabilityConfig({ NODE_ENV: 'production', PORT: '8080', METRICS_PORT: '8080' })).toThrow(
+      'METRICS_PORT must differ from PORT in production (both 8080)',
+    );
+    expect(() => buildObservabilityConfig({ NODE_ENV: 'production', PORT: '9464' })).toThrow(
+      /METRICS_PORT must differ/,
+    );
+    expect(buildObservabilityConfig({ NODE_ENV: 'development' }).metricsPort).toBeUndefined();
+  });
+
   it('reads a metrics port, an OTLP endpoint and a service name', () => {
     const config = buildObservabilityConfig({
       METRICS_ENABLED: 'false',

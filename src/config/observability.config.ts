@@ -3,7 +3,10 @@ import { EnvReader } from './env-parsers';
 export interface ObservabilityConfig {
   /** Serve Prometheus metrics at /metrics. */
   metricsEnabled: boolean;
-  /** A separate port for /metrics (on HOST); undefined serves it on the API port. */
+  /**
+   * A separate port for /metrics (on HOST); undefined serves it on the API port, which production
+   * never does: there it defaults to METRICS_PORT_PRODUCTION, so the public port serves only the API.
+   */
   metricsPort?: number;
   /** OTLP/HTTP base URL (traces go to `<url>/v1/traces`); undefined leaves tracing off. */
   otlpEndpoint?: URL;
@@ -29,12 +32,17 @@ export interface TraceSampler {
   ratio: number;
 }
 
+/** The OpenTelemetry Prometheus exporter's conventional port. */
+export const METRICS_PORT_PRODUCTION = 9464;
+
 export function buildObservabilityConfig(env: Record<string, string | undefined>): ObservabilityConfig {
   const read = new EnvReader(env);
+  const production = env.NODE_ENV?.trim() === 'production';
   const port = read.string('METRICS_PORT');
   const config: ObservabilityConfig = {
     metricsEnabled: read.bool('METRICS_ENABLED', true),
-    metricsPort: port === undefined ? undefined : read.int('METRICS_PORT', 0, 0, 65535),
+    metricsPort:
+      port === undefined ? (production ? METRICS_PORT_PRODUCTION : undefined) : read.int('METRICS_PORT', 0, 0, 65535),
     otlpEndpoint: httpUrl(read, 'OTEL_EXPORTER_OTLP_ENDPOINT', read.string('OTEL_EXPORTER_OTLP_ENDPOINT')),
     serviceName: read.string('OTEL_SERVICE_NAME', 'bookapi'),
     sampler: {
@@ -42,6 +50,10 @@ export function buildObservabilityConfig(env: Record<string, string | undefined>
       ratio: ratio(read, 'OTEL_TRACES_SAMPLER_ARG', read.string('OTEL_TRACES_SAMPLER_ARG')),
     },
   };
+  // The API's port is public; in production /metrics must not share it.
+  if (production && config.metricsPort !== 0 && String(config.metricsPort) === read.string('PORT', '3000')) {
+    read.problem(`METRICS_PORT must differ from PORT in production (both ${config.metricsPort})`);
+  }
   read.done();
   return config;
 }

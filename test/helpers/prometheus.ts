@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { freePort } from '../../src/lib/free-port';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
@@ -20,26 +21,34 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
+/** The scrape configuration docker-compose.yml gives its Prometheus. */
+export const DEPLOYED_CONFIG = path.resolve(__dirname, '../../deploy/prometheus/prometheus.yml');
+
+export interface ScrapeJob {
+  job_name: string;
+  metrics_path?: string;
+  static_configs: { targets: string[] }[];
+}
+
+export function deployedScrapeJob(job = 'bookapi'): ScrapeJob {
+  const config = parse(fs.readFileSync(DEPLOYED_CONFIG, 'utf8')) as { scrape_configs: ScrapeJob[] };
+  const found = config.scrape_configs.find((candidate) => candidate.job_name === job);
+  if (!found) throw new Error(`${DEPLOYED_CONFIG} has no job ${job}`);
+  return found;
+}
+
 /**
- * Debian's Prometheus (`apt-get install prometheus`) on a free port, scraping `target`
- * (host:port) every 500 ms, with its storage in a temporary folder removed by stop().
+ * Debian's Prometheus (`apt-get install prometheus`) on a free port, running the deployed scrape
+ * job (deploy/prometheus/prometheus.yml) with its targets replaced by `target` (host:port) and
+ * scraping every 500 ms, with its storage in a temporary folder removed by stop().
  */
 export async function startPrometheus(target: string, job = 'bookapi'): Promise<RunningPrometheus> {
   if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} is missing: apt-get install prometheus`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-prometheus-'));
+  const scrape = { ...deployedScrapeJob(job), static_configs: [{ targets: [target] }] };
   fs.writeFileSync(
     path.join(dir, 'prometheus.yml'),
-    [
-      'global:',
-      '  scrape_interval: 500ms',
-      '  scrape_timeout: 400ms',
-      'scrape_configs:',
-      `  - job_name: ${job}`,
-      '    metrics_path: /metrics',
-      '    static_configs:',
-      `      - targets: ['${target}']`,
-      '',
-    ].join('\n'),
+    stringify({ global: { scrape_interval: '500ms', scrape_timeout: '400ms' }, scrape_configs: [scrape] }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

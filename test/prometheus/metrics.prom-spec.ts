@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { freePort } from '../../src/lib/free-port';
 import { bookInput } from '../factories/book.factory';
-import { PromSeries, RunningPrometheus, startPrometheus } from '../helpers/prometheus';
+import { buildObservabilityConfig, METRICS_PORT_PRODUCTION } from '../../src/config/observability.config';
+import { deployedScrapeJob, PromSeries, RunningPrometheus, startPrometheus } from '../helpers/prometheus';
 import { waitForListening, useSpawnedApp } from '../helpers/spawn-app';
 
 /**
@@ -19,7 +20,16 @@ const valueOf = (series: PromSeries[], where: Record<string, string>) =>
 describe('metrics scraped by Prometheus', () => {
   const { start } = useSpawnedApp('metrics');
 
-  it('a real Prometheus scrapes METRICS_PORT: request durations by route template, pool gauges, statement durations, process metrics', async () => {
+  it("the deployed scrape job reads each api on production's metrics port, at /metrics", () => {
+    const job = deployedScrapeJob();
+    expect(job.metrics_path ?? '/metrics').toBe('/metrics');
+    const targets = job.static_configs.flatMap((config) => config.targets);
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.map((target) => target.split(':')[1])).toEqual(targets.map(() => String(METRICS_PORT_PRODUCTION)));
+    expect(buildObservabilityConfig({ NODE_ENV: 'production' }).metricsPort).toBe(METRICS_PORT_PRODUCTION);
+  });
+
+  it('a real Prometheus runs the deployed scrape job on METRICS_PORT: request durations by route template, pool gauges, statement durations, process metrics', async () => {
     const metricsPort = await freePort();
     const app = start({ NODE_ENV: 'production', HOST: '127.0.0.1', METRICS_PORT: String(metricsPort) });
     let prometheus: RunningPrometheus | undefined;
