@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from './src/config/database.config';
+import { applySecretFiles } from './src/config/secret-files';
 import { buildDataSourceOptions } from './src/database/runtime/data-source-options';
 import { DatabaseTarget } from './src/database/lifecycle/database-target';
 import { checkPgInternals } from './src/lib/internals/pg';
@@ -21,6 +22,7 @@ checkPgPoolInternals();
 // The same rule as AppModule's ConfigModule: .env fills in what the environment leaves unset.
 if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');
 
+applySecretFiles(process.env);
 const config = buildDatabaseConfig(process.env);
 const target = new DatabaseTarget(config);
 

@@ -9,6 +9,7 @@ import { AppLogger } from './common/app-logger';
 import { enableGracefulShutdown } from './common/shutdown/shutdown-signals';
 import { buildApiKeysConfig } from './config/api-keys.config';
 import { buildAppConfig } from './config/app.config';
+import { applySecretFiles } from './config/secret-files';
 import { buildAuthConfig } from './config/auth.config';
 import { StartupError } from './lib/startup-error';
 import { buildDatabaseConfig } from './config/database.config';
@@ -23,6 +24,8 @@ async function bootstrap(): Promise<void> {
   let logger: AppLogger | undefined;
   let app: NestFastifyApplication | undefined;
   try {
+    // Docker secrets first: every config below reads the URLs with their passwords filled in.
+    applySecretFiles(process.env);
     // Validated here first so a bad variable ends in one line, before Nest starts anything.
     const config = buildAppConfig(process.env);
     const database = buildDatabaseConfig(process.env);

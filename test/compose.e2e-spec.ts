@@ -141,27 +141,34 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
     expect(volume).not.toMatch(/^[./]/);
   });
 
-  it('starts api only once postgres is healthy, with the production settings the code accepts', () => {
+  it('starts api only once postgres is healthy and db-prepare has finished, with the production settings the code accepts', () => {
     expect(api.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(api.depends_on?.['db-prepare']?.condition).toBe('service_completed_successfully');
     expect(api.build === '.' || (typeof api.build === 'object' && api.build.context === '.')).toBe(true);
-    expect(apiEnv).toMatchObject({ NODE_ENV: 'production', DB_SCHEMA_MODE: 'migrate', HOST: '0.0.0.0' });
+    expect(apiEnv).toMatchObject({ NODE_ENV: 'production', DB_SCHEMA_MODE: 'none', HOST: '0.0.0.0' });
 
     // Every variable is one the service reads, and together they pass its validation.
     expect(Object.keys(apiEnv).filter((name) => !codeNames.has(name))).toEqual([]);
     const app = buildAppConfig(apiEnv);
     const database = buildDatabaseConfig(apiEnv);
     expect(app).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', logFormat: 'json' });
-    expect(database.schemaMode).toBe('migrate');
+    expect(database.schemaMode).toBe('none');
     expect(database.url?.hostname).toBe('postgres');
-    // Least privilege: the superuser the postgres service creates is only in DATABASE_ADMIN_URL;
-    // the api connects as another role, which create-database makes and gives the database.
+    // Least privilege: the superuser the postgres service creates is only in db-prepare's
+    // DATABASE_ADMIN_URL; the api connects as another role, which create-database makes.
+    const prepare = buildDatabaseConfig(
+      Object.fromEntries(
+        Object.entries(compose.services['db-prepare'].environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]),
+      ),
+    );
     const pg = Object.fromEntries(Object.entries(postgres.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
     expect(pg.POSTGRES_USER).toBe('postgres');
-    expect(decodeURIComponent(database.adminUrl!.username)).toBe(pg.POSTGRES_USER);
-    expect(decodeURIComponent(database.adminUrl!.password)).toBe(pg.POSTGRES_PASSWORD);
-    expect(database.adminUrl!.pathname).toBe(`/${pg.POSTGRES_DB}`);
-    expect(database.adminUrl!.hostname).toBe('postgres');
-    expect(appRoleOf(database.url!, database.adminUrl!)).toEqual({ name: 'bookapi', password: expect.any(String) });
+    expect(decodeURIComponent(prepare.adminUrl!.username)).toBe(pg.POSTGRES_USER);
+    expect(compose.services['db-prepare'].environment?.DATABASE_ADMIN_PASSWORD_FILE).toBe(pg.POSTGRES_PASSWORD_FILE);
+    expect(prepare.adminUrl!.pathname).toBe(`/${pg.POSTGRES_DB}`);
+    expect(prepare.adminUrl!.hostname).toBe('postgres');
+    expect(prepare.url!.toString()).toBe(database.url!.toString());
+    expect(appRoleOf(prepare.url!, prepare.adminUrl!)).toMatchObject({ name: 'bookapi' });
     expect(database.url!.pathname).toBe('/bookapi');
     expect(postgres.healthcheck?.test.join(' ')).toContain(`-U ${pg.POSTGRES_USER}`);
     expect(String(app.port)).toBe(apiEnv.PORT);
@@ -341,20 +348,26 @@ describe('docker-compose.yml, profile "scale"', () => {
   const appUrl = new URL(envOf('api').DATABASE_URL);
   const appDb = appUrl.pathname.slice(1);
 
-  it('adds pgbouncer, redis, db-prepare, two replicas, haproxy and a streaming replica to the profile only', () => {
+  it('adds pgbouncer, redis, two replicas, haproxy and a streaming replica to the profile only', () => {
     const scaled = Object.entries(services)
       .filter(([, service]) => service.profiles?.includes('scale'))
       .map(([name]) => name);
-    expect(scaled.sort()).toEqual(['api1', 'api2', 'db-prepare', 'haproxy', 'pgbouncer', 'postgres-replica', 'redis']);
-    expect([services.postgres.profiles, services.api.profiles]).toEqual([undefined, undefined]);
+    expect(scaled.sort()).toEqual(['api1', 'api2', 'haproxy', 'pgbouncer', 'postgres-replica', 'redis']);
+    // db-prepare runs in every profile.
+    expect([services.postgres.profiles, services.api.profiles, services['db-prepare'].profiles]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
-  it('runs db-prepare once, to completion, before either replica starts', () => {
+  it('runs db-prepare once, to completion, before any api starts', () => {
     const prepare = services['db-prepare'];
     expect(prepare.command).toEqual(['node', 'dist/cli/db-prepare.js']);
     expect(fs.existsSync(path.join(ROOT, 'dist/cli/db-prepare.js'))).toBe(true);
     expect(prepare.restart).toBe('no');
     expect(prepare.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(services.api.depends_on).toMatchObject({ 'db-prepare': { condition: 'service_completed_successfully' } });
     for (const name of ['api1', 'api2']) {
       expect(services[name].depends_on).toMatchObject({
         'db-prepare': { condition: 'service_completed_successfully' },
@@ -366,7 +379,7 @@ describe('docker-compose.yml, profile "scale"', () => {
     expect(Object.keys(env).filter((name) => !codeNames.has(name))).toEqual([]);
     expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
     expect(env.DATABASE_URL).toBe(appUrl.toString());
-    expect(env.DATABASE_ADMIN_URL).toBe(envOf('api').DATABASE_ADMIN_URL);
+    expect(new URL(env.DATABASE_ADMIN_URL).host).toBe('postgres:5432');
     expect(buildDatabaseConfig(env).pooler).toBe('transaction');
     // Migrations run as the owner role; the serving role gets row privileges only.
     const owner = buildDatabaseConfig(env).migrationUrl!;
@@ -383,12 +396,10 @@ describe('docker-compose.yml, profile "scale"', () => {
       expect(database.url?.host).toBe('pgbouncer:6432');
       expect(database.directUrl?.host).toBe('postgres:5432');
       expect(database.pooler).toBe('transaction');
-      expect([database.url!.username, database.url!.password, database.url!.pathname]).toEqual([
-        appUrl.username,
-        appUrl.password,
-        appUrl.pathname,
-      ]);
-      expect([database.directUrl!.username, database.directUrl!.password]).toEqual([appUrl.username, appUrl.password]);
+      expect([database.url!.username, database.url!.pathname]).toEqual([appUrl.username, appUrl.pathname]);
+      expect(database.directUrl!.username).toBe(appUrl.username);
+      // The password comes from the same secret file as the single api's.
+      expect(env.DATABASE_PASSWORD_FILE).toBe(envOf('api').DATABASE_PASSWORD_FILE);
       expect(app.throttle.redisUrl?.host).toBe('redis:6379');
       expect(env.TRUST_PROXY).toBe(haproxyAddress);
       expect(app.trustProxy).toEqual(buildAppConfig({ TRUST_PROXY: haproxyAddress }).trustProxy);
@@ -422,16 +433,147 @@ describe('docker-compose.yml, profile "scale"', () => {
     expect(cfg).toMatch(/^\s*option redispatch\b/m);
   });
 
-  it('PgBouncer pools in transaction mode, in front of the compose PostgreSQL, with its login', () => {
+  it('PgBouncer pools in transaction mode, in front of the compose PostgreSQL, with a login written at start', () => {
     const ini = read('deploy/pgbouncer/pgbouncer.ini');
     const setting = (name: string) => new RegExp(`^${name}\\s*=\\s*(.*)$`, 'm').exec(ini)?.[1].trim();
     expect(setting('pool_mode')).toBe('transaction');
     expect(setting('listen_port')).toBe('6432');
     expect(setting(appDb)).toBe(`host=postgres port=5432 dbname=${appDb}`);
-    const mounted = (services.pgbouncer.volumes ?? []).map((volume) => volume.split(':')[1]);
-    expect(mounted).toContain(setting('auth_file'));
-    expect(read('deploy/pgbouncer/userlist.txt').trim()).toBe(
-      `"${decodeURIComponent(appUrl.username)}" "${decodeURIComponent(appUrl.password)}"`,
+    // No committed auth file: the entrypoint writes it from the serving role's secret.
+    expect(fs.existsSync(path.join(ROOT, 'deploy/pgbouncer/userlist.txt'))).toBe(false);
+    const script = [services.pgbouncer.entrypoint, services.pgbouncer.command].flat().join(' ');
+    expect(script).toContain(`"${decodeURIComponent(appUrl.username)}"`);
+    expect(script).toContain(`$(cat ${envOf('api1').DATABASE_PASSWORD_FILE})" > ${setting('auth_file')}`);
+    expect(script).toMatch(/exec pgbouncer \/etc\/pgbouncer\/pgbouncer\.ini/);
+  });
+});
+
+describe('docker-compose.yml: no known secret, only the API exposed', () => {
+  const text = read('docker-compose.yml');
+  const compose = parse(text) as {
+    services: Record<
+      string,
+      ComposeService & { profiles?: string[]; ports?: string[]; secrets?: string[]; networks?: unknown }
+    >;
+    secrets?: Record<string, { environment?: string; file?: string }>;
+  };
+  const services = compose.services;
+  /** The containers that answer requests: they get the serving role and nothing more. */
+  const serving = ['api', 'api1', 'api2'];
+
+  it('every password is required (${VAR:?...}) and none has a fallback', () => {
+    const uses = [...text.matchAll(/\$\{(\w*PASSWORD\w*)(:?[-?])?([^}]*)\}/g)];
+    const names = new Set(uses.map((use) => use[1]));
+    expect([...names].sort()).toEqual([
+      'BOOKAPI_DB_PASSWORD',
+      'BOOKAPI_OWNER_PASSWORD',
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+    ]);
+    for (const [use, name, operator, message] of uses) {
+      expect({ use, operator }).toEqual({ use, operator: ':?' });
+      expect({ name, message: message.length > 0 }).toEqual({ name, message: true });
+    }
+    // Each becomes a Docker secret, from compose's own environment.
+    expect(
+      Object.values(compose.secrets ?? {})
+        .map((secret) => secret.environment)
+        .sort(),
+    ).toEqual([...names].sort());
+  });
+
+  it('no environment holds a password: URLs carry none, and *_PASSWORD_FILE points at a secret the service mounts', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        expect({ service: name, key, hasPassword: /PASSWORD$/.test(key) }).toEqual({
+          service: name,
+          key,
+          hasPassword: false,
+        });
+        for (const item of String(value).split(',')) {
+          if (!URL.canParse(item)) continue;
+          expect({ service: name, key, password: new URL(item).password }).toEqual({
+            service: name,
+            key,
+            password: '',
+          });
+        }
+        if (key.endsWith('_PASSWORD_FILE')) {
+          const secret = /^\/run\/secrets\/(\w+)$/.exec(String(value))?.[1];
+          expect({ service: name, key, mounted: secret !== undefined && service.secrets?.includes(secret) }).toEqual({
+            service: name,
+            key,
+            mounted: true,
+          });
+          expect(Object.keys(compose.secrets ?? {})).toContain(secret);
+        }
+      }
+    }
+    // The service (the containers built from ./Dockerfile) reads each *_FILE they set (src/config/secret-files.ts).
+    const setFiles = new Set(
+      Object.values(services)
+        .filter((service) => service.build !== undefined)
+        .flatMap((service) => Object.keys(service.environment ?? {}).filter((key) => key.endsWith('_FILE'))),
     );
+    const source = read('src/config/secret-files.ts');
+    for (const name of setFiles) expect({ name, read: source.includes(`'${name}'`) }).toEqual({ name, read: true });
+    expect([...setFiles].sort()).toEqual([
+      'DATABASE_ADMIN_PASSWORD_FILE',
+      'DATABASE_MIGRATION_PASSWORD_FILE',
+      'DATABASE_PASSWORD_FILE',
+      'REDIS_PASSWORD_FILE',
+    ]);
+  });
+
+  it('the serving containers hold neither the superuser nor the owner: db-prepare, in every profile, does that work', () => {
+    for (const name of serving) {
+      const keys = Object.keys(services[name].environment ?? {});
+      expect({ name, keys: keys.filter((key) => /ADMIN|MIGRATION/.test(key)) }).toEqual({ name, keys: [] });
+      expect({ name, secrets: services[name].secrets }).toEqual({
+        name,
+        secrets: expect.not.arrayContaining(['postgres_password', 'bookapi_owner_password']),
+      });
+      expect(services[name].depends_on?.['db-prepare']?.condition).toBe('service_completed_successfully');
+    }
+    const prepare = services['db-prepare'];
+    expect(prepare.profiles).toBeUndefined();
+    expect(Object.keys(prepare.environment ?? {})).toEqual(
+      expect.arrayContaining(['DATABASE_ADMIN_URL', 'DATABASE_MIGRATION_URL']),
+    );
+  });
+
+  it('Redis requires a password, the api gives it from its secret, and the log redacts the one in REDIS_URL', () => {
+    const redis = services.redis;
+    const script = [redis.entrypoint, redis.command].flat().join(' ');
+    expect(script).toMatch(/redis-server --requirepass "\$\$\(cat \/run\/secrets\/redis_password\)"/);
+    expect(redis.secrets).toEqual(['redis_password']);
+    expect(redis.healthcheck?.test.join(' ')).toContain('REDISCLI_AUTH=');
+    for (const name of ['api1', 'api2']) {
+      expect(services[name].environment?.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis_password');
+    }
+    // main.ts adds REDIS_URL's password (after the secret file filled it in) to the log's secrets.
+    const main = read('src/main.ts');
+    expect(main.indexOf('applySecretFiles(process.env)')).toBeGreaterThan(-1);
+    expect(main.indexOf('applySecretFiles(process.env)')).toBeLessThan(main.indexOf('redisUrl?.password'));
+  });
+
+  it('publishes only the API (and Prometheus on loopback): no metrics port, no haproxy stats, no database', () => {
+    const published = Object.entries(services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => `${name} ${port}`),
+    );
+    expect(published.sort()).toEqual(['api 3000:3000', 'haproxy 8080:8080', 'prometheus 127.0.0.1:9090:9090']);
+    // haproxy's stats page listens on the container's loopback only.
+    const cfg = read('deploy/haproxy/haproxy.cfg');
+    expect(/^listen stats\n\s+bind (\S+)$/m.exec(cfg)?.[1]).toBe('127.0.0.1:8404');
+    // The Prometheus in compose scrapes the metrics port over the compose networks.
+    expect(services.prometheus.profiles).toEqual(['monitoring']);
+    expect(services.prometheus.volumes).toContain(
+      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets.sort()).toEqual(serving.map((name) => `${name}:9464`).sort());
   });
 });

@@ -9,6 +9,7 @@ import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import { AppLogger } from '../common/app-logger';
 import { buildAppConfig } from '../config/app.config';
+import { applySecretFiles } from '../config/secret-files';
 import { StartupError } from '../lib/startup-error';
 import { buildDatabaseConfig } from '../config/database.config';
 import { DatabaseLifecycle } from '../database/lifecycle/database-lifecycle';
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
   if (process.env.NODE_ENV !== 'test' && fs.existsSync('.env')) process.loadEnvFile('.env');
   let logger = AppLogger.forConfig({ logFormat: 'pretty', logLevel: 'log' });
   try {
+    applySecretFiles(process.env);
     logger = AppLogger.forConfig(buildAppConfig(process.env));
     Logger.overrideLogger(logger);
     await checkDependencyInternals(DATABASE_CHECKS);
