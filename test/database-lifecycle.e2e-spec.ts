@@ -96,6 +96,7 @@ describe('DatabaseModule lifecycle', () => {
     expect(columns.map((c) => c.column_name)).toEqual([
       'author',
       'created_at',
+      'created_by',
       'id',
       'isbn',
       'page_count',
@@ -104,6 +105,7 @@ describe('DatabaseModule lifecycle', () => {
       'summary',
       'title',
       'updated_at',
+      'updated_by',
       'version',
     ]);
     const unique = await query(
