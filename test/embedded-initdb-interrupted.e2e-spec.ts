@@ -3,21 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { freePort } from '../src/lib/free-port';
+import { pidsWhoseCommandLine } from './helpers/processes';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 
 /** Pids of the initdb processes writing into a scratch folder next to `dataDir`. */
 function initdbsFor(dataDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes('initdb') && cmdline.includes(`--pgdata=${dataDir}.init-`)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
+  return pidsWhoseCommandLine((line) => line.includes('initdb') && line.includes(`--pgdata=${dataDir}.init-`));
 }
 
 /** A run killed in the middle of initdb, as by a power cut: the next run must start cleanly. */

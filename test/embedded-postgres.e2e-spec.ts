@@ -5,22 +5,13 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { freePort } from '../src/lib/free-port';
 import { withDatabase } from '../src/lib/url';
+import { pidsWhoseCommandLine } from './helpers/processes';
 import { query } from './helpers/test-database';
 import { spawnApp, SpawnedApp, waitForListening } from './helpers/spawn-app';
 
 /** Pids of every process whose command line names this data folder (node or postgres). */
 function processesUsing(dataDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(dataDir) && cmdline.includes('postgres')) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
+  return pidsWhoseCommandLine((line) => line.includes(dataDir) && line.includes('postgres'));
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
