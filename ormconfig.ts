@@ -26,4 +26,5 @@ applySecretFiles(process.env);
 const config = buildDatabaseConfig(process.env);
 const target = new DatabaseTarget(config);
 
-export default new DataSource(buildDataSourceOptions(config, target.url));
+// Migrations run as the owner role (DATABASE_MIGRATION_URL), as the service's schema step does.
+export default new DataSource(buildDataSourceOptions(config, target.migrationUrl));

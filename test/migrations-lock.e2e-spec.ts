@@ -12,7 +12,7 @@ import { buildDatabaseConfig } from '../src/config/database.config';
 import { buildDataSourceOptions, MIGRATIONS } from '../src/database/runtime/data-source-options';
 import { bookInput } from './factories/book.factory';
 import { useBooksApp, useTestDatabase } from './helpers/books-app';
-import { query } from './helpers/test-database';
+import { query, serviceEnv, type TestDatabase } from './helpers/test-database';
 
 const ROOT = path.resolve(__dirname, '..');
 const TRIGRAM = 'TrigramSearchIndexes1795636407651';
@@ -23,15 +23,15 @@ interface Exit {
   output: string;
 }
 
-/** `npm run db:prepare` against `url`, as a deploy step would run it. */
-function dbPrepare(url: URL): { exited: Promise<Exit> } {
+/** `npm run db:prepare` against `db`, as a deploy step runs it: the serving role's URL and the owner's. */
+function dbPrepare(db: TestDatabase): { exited: Promise<Exit> } {
   const proc = spawn('npm', ['run', '--silent', 'db:prepare'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
       NODE_ENV: 'test',
-      DATABASE_URL: url.toString(),
+      ...serviceEnv(db),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,14 +54,19 @@ describe('migrations next to a long transaction', () => {
   const fixture = useBooksApp('migrate_lock', { DB_SCHEMA_MODE: 'migrate' });
 
   it('db:prepare fails fast with a clear message while reads and writes go on, and a rerun finishes the job', async () => {
-    const url = fixture.db.url;
+    // The superuser's URL inspects the catalogs; the owner undoes a migration; the batch job is the app's role.
+    const { db } = fixture;
+    const url = db.url;
     const created = await fixture.api().post('/books').send(bookInput()).expect(201);
     const id = (created.body as { id: string }).id;
     // The trigram migration pending again, as on a database deployed before it.
-    for (const index of TRIGRAM_INDEXES) await query(url, `DROP INDEX IF EXISTS "${index}"`);
-    await query(url, 'DELETE FROM migrations WHERE name = $1', [TRIGRAM]);
+    for (const index of TRIGRAM_INDEXES) await query(db.ownerUrl, `DROP INDEX IF EXISTS "${index}"`);
+    await query(db.ownerUrl, 'DELETE FROM migrations WHERE name = $1', [TRIGRAM]);
 
-    const holder = new Client({ connectionString: url.toString(), application_name: 'bookapi-test-long-transaction' });
+    const holder = new Client({
+      connectionString: db.appUrl.toString(),
+      application_name: 'bookapi-test-long-transaction',
+    });
     await holder.connect();
     let held = true;
     try {
@@ -69,7 +74,7 @@ describe('migrations next to a long transaction', () => {
       await holder.query('BEGIN');
       await holder.query('UPDATE books SET summary = $2 WHERE id = $1', [id, 'edited by a long job']);
 
-      const prepare = dbPrepare(url);
+      const prepare = dbPrepare(db);
       let done = false;
       void prepare.exited.then(() => (done = true));
       const statuses: number[] = [];
@@ -94,7 +99,7 @@ describe('migrations next to a long transaction', () => {
 
       await holder.query('ROLLBACK');
       held = false;
-      const rerun = await dbPrepare(url).exited;
+      const rerun = await dbPrepare(db).exited;
       expect(rerun).toMatchObject({ code: 0 });
       await expect(trigramIndexes(url)).resolves.toEqual(TRIGRAM_INDEXES.map((name) => ({ name, valid: true })));
       await expect(query(url, 'SELECT 1 AS applied FROM migrations WHERE name = $1', [TRIGRAM])).resolves.toEqual([
@@ -111,13 +116,16 @@ describe('a backfill over rows that existed before its migration', () => {
   const fixture = useTestDatabase('migrate_backfill');
 
   it('BookSearchVector and BookWords fill every existing row, batch after batch, and index them', async () => {
-    const url = fixture.db.url;
-    // The schema as it was before BookSearchVector (and what follows it), with more rows than one batch holds.
+    const { db } = fixture;
+    const url = db.url;
+    // The schema as it was before BookSearchVector (and what follows it), made by the owner role as the
+    // service would have made it, with more rows than one batch holds.
+    const owner = db.ownerUrl;
     const before = MIGRATIONS.slice(
       0,
       MIGRATIONS.findIndex((migration) => migration.name === 'BookSearchVector1796000000000'),
     );
-    const options = buildDataSourceOptions(buildDatabaseConfig({ DATABASE_URL: url.toString() }), url);
+    const options = buildDataSourceOptions(buildDatabaseConfig({ DATABASE_URL: owner.toString() }), owner);
     const dataSource = new DataSource({ ...options, migrations: before, logging: false });
     await dataSource.initialize();
     try {
@@ -126,12 +134,12 @@ describe('a backfill over rows that existed before its migration', () => {
       await dataSource.destroy();
     }
     await query(
-      url,
+      owner,
       `INSERT INTO books (title, author, isbn, published_year, version)
        SELECT 'Title ' || i, 'Author ' || i, '979' || lpad(i::text, 10, '0'), 2000, 1 FROM generate_series(1, 12001) AS i`,
     );
 
-    await expect(dbPrepare(url).exited).resolves.toMatchObject({ code: 0 });
+    await expect(dbPrepare(db).exited).resolves.toMatchObject({ code: 0 });
 
     const [counts] = await query<{ total: number; unfilled: number; wrong: number }>(
       url,
@@ -156,7 +164,7 @@ describe('a backfill over rows that existed before its migration', () => {
       ),
     ).resolves.toEqual([{ words: 12001 * 3, lexemes: 12001 * 3, missing: 0 }]);
     // TRUNCATE fires no row trigger: a statement trigger empties book_words with it.
-    await query(url, 'TRUNCATE books');
+    await query(owner, 'TRUNCATE books');
     await expect(query(url, 'SELECT count(*)::int AS words FROM book_words')).resolves.toEqual([{ words: 0 }]);
   });
 });

@@ -15,11 +15,14 @@ const ROOT = path.resolve(__dirname, '..');
 const DB_PREPARE_JS = path.join(ROOT, 'dist/cli/db-prepare.js');
 const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name).sort();
 
-/** Runs an npm script of this package (the TypeORM CLI through ts-node) against `url`. */
-async function npmRun(script: string, url: URL): Promise<string> {
+/**
+ * Runs an npm script of this package (the TypeORM CLI through ts-node) against `db` as operators
+ * do: the serving role's DATABASE_URL beside the owner's DATABASE_MIGRATION_URL, which the CLI uses.
+ */
+async function npmRun(script: string, db: TestDatabase): Promise<string> {
   const { stdout, stderr } = await promisify(execFile)('npm', ['run', '--silent', script], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url.toString() },
+    env: { ...process.env, ...serviceEnv(db) },
     timeout: 120_000,
   });
   return stdout + stderr;
@@ -83,19 +86,23 @@ describe('migrations', () => {
   it('db:migrate builds exactly the schema the entities describe, and db:revert undoes it', async () => {
     const db = track(await createTestDatabase('migrate_cli'));
 
-    await expect(npmRun('db:migrate', db.url)).resolves.toContain('has been executed successfully');
+    await expect(npmRun('db:migrate', db)).resolves.toContain('has been executed successfully');
     await expect(appliedMigrations(db.url)).resolves.toEqual(MIGRATION_NAMES);
+    // The CLI migrated as the owner role (the serving role may not create tables): it owns all it made.
+    await expect(
+      query(db.url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"),
+    ).resolves.toEqual([{ tableowner: db.ownerUrl.username }]);
     await expect(schemaDrift(db.url)).resolves.toEqual([]);
 
     // Reverting every migration leaves an empty schema, which the drift check does notice.
     for (let i = 0; i < MIGRATIONS.length; i++) {
-      await expect(npmRun('db:revert', db.url)).resolves.toContain('has been reverted successfully');
+      await expect(npmRun('db:revert', db)).resolves.toContain('has been reverted successfully');
     }
     await expect(appliedMigrations(db.url)).resolves.toEqual([]);
     await expect(tableExists(db.url, 'books')).resolves.toBe(false);
     expect((await schemaDrift(db.url)).some((sql) => sql.startsWith('CREATE TABLE "books"'))).toBe(true);
 
-    await npmRun('db:migrate', db.url);
+    await npmRun('db:migrate', db);
     await expect(schemaDrift(db.url)).resolves.toEqual([]);
     // Four CLI runs, each compiling ormconfig.ts with ts-node: slow on a busy machine.
   }, 240_000);
