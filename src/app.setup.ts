@@ -1,4 +1,4 @@
-import { INestApplication, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AuthGuard } from './auth/auth.guard';
 import { JwtVerifier } from './auth/jwt-verifier';
+import { DevelopmentApiKey } from './auth/api-keys/development-key';
 import { documentSecurity, setTokenUrl } from './auth/openapi-security';
+import { authorizeWithDevelopmentKey } from './auth/swagger-development-key';
 import { routePolicies } from './auth/route-policies';
 import { installConsistencyScope } from './books/consistency-token';
 import { answerClientError } from './common/client-error';
@@ -108,7 +110,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     ...(auth.disabled ? [] : [app.get(AuthGuard)]),
     ...(config.throttle.enabled ? [app.get(RateLimitGuard)] : []),
   );
-  if (config.docsEnabled) setupSwagger(app);
+  if (config.docsEnabled) setupSwagger(app, config);
 }
 
 /** One line per request: fields to query in JSON logs, a sentence in readable ones. */
@@ -155,7 +157,7 @@ function enableCors(app: NestFastifyApplication, config: AppConfig): void {
   });
 }
 
-function setupSwagger(app: INestApplication): void {
+function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -178,7 +180,14 @@ function setupSwagger(app: INestApplication): void {
   documentSecurity(document, routes, auth, keys.tokenEndpoint);
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: false },
+    // In development on loopback, authorized with the service's own key (src/auth/api-keys/development-key.ts).
+    swaggerOptions: authorizeWithDevelopmentKey(
+      { persistAuthorization: false },
+      app.get(DevelopmentApiKey),
+      config.host,
+      app.getHttpAdapter().getInstance(),
+      DOCS_PATH,
+    ),
     // The issuer's token URL is known once discovery answered, which may be after startup.
     ...(auth.issuer && {
       patchDocumentOnRequest: (_req: unknown, _res: unknown, doc: OpenAPIObject) => {
