@@ -1,4 +1,5 @@
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, chromium, Locator, Page } from 'playwright-core';
+import { ApiKeyStore } from '../../src/auth/api-keys/api-key.store';
 import { bookInput } from '../factories/book.factory';
 import { IdentityProvider } from '../helpers/identity-provider';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -6,7 +7,7 @@ import { createTestDatabase, query, TestDatabase } from '../helpers/test-databas
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Swagger UI's Authorize in a real Chromium, with a token from a real OpenID provider (access control on). */
+/** Swagger UI's Authorize in a real Chromium, with a real OpenID provider's token or an API key (access control on). */
 describe('Swagger UI Authorize in Chromium', () => {
   let db: TestDatabase;
   let idp: IdentityProvider;
@@ -51,25 +52,45 @@ describe('Swagger UI Authorize in Chromium', () => {
     return String(response.status());
   }
 
-  it('answers 401 before Authorize and 201 after pasting a provider token under bearer', async () => {
+  /** A fresh page (Swagger UI keeps no authorization across loads), where POST /books answers 401. */
+  async function openDocsUnauthorized() {
     await page.goto(`${app.baseUrl}/docs`, { waitUntil: 'networkidle' });
     const authorize = page.locator('.swagger-ui .auth-wrapper button.authorize');
     await authorize.waitFor({ state: 'visible', timeout: 15000 });
     await expect(createBook(bookInput())).resolves.toBe('401');
-
     await authorize.click();
-    const dialog = page.locator('.dialog-ux .modal-ux');
+    return page.locator('.dialog-ux .modal-ux');
+  }
+
+  /** Pastes `credential` into the scheme whose box shows `label`, authorizes, closes the dialog. */
+  async function authorizeWith(dialog: Locator, label: string, credential: string): Promise<void> {
+    const scheme = dialog.locator('.auth-container').filter({ hasText: label }).first();
+    await scheme.locator('input').fill(credential);
+    await scheme.locator('button.authorize').click();
+    await expect(scheme.innerText()).resolves.toContain('Authorized');
+    await dialog.locator('button.btn-done').first().click();
+  }
+
+  it('answers 401 before Authorize and 201 after pasting a provider token under bearer', async () => {
+    const dialog = await openDocsUnauthorized();
     // The client-credentials flow names the token URL discovery found at the provider.
     await expect(dialog.innerText()).resolves.toContain(`${idp.issuer}/token`);
-    const bearer = dialog.locator('.auth-container').filter({ hasText: 'bearer' }).first();
-    await bearer.locator('input').fill(await idp.token('books:write'));
-    await bearer.locator('button.authorize').click();
-    await expect(bearer.innerText()).resolves.toContain('Authorized');
-    await dialog.locator('button.btn-done').first().click();
+    await authorizeWith(dialog, 'bearer', await idp.token('books:write'));
 
     const book = bookInput();
     await expect(createBook(book)).resolves.toBe('201');
     const rows = await query(db.url, 'SELECT title FROM books WHERE isbn = $1', [book.isbn]);
     expect(rows).toEqual([{ title: book.title }]);
+  });
+
+  it('answers 401 before Authorize and 201 after pasting an API key under apiKey', async () => {
+    const created = await app.app.get(ApiKeyStore).create('swagger-ui', ['books:write'], null);
+    const dialog = await openDocsUnauthorized();
+    await authorizeWith(dialog, 'X-API-Key', created!.key);
+
+    const book = bookInput();
+    await expect(createBook(book)).resolves.toBe('201');
+    const rows = await query(db.url, 'SELECT created_by FROM books WHERE isbn = $1', [book.isbn]);
+    expect(rows).toEqual([{ created_by: 'swagger-ui' }]);
   });
 });
