@@ -5,6 +5,7 @@ import { Daemon } from './daemon';
 import { freePort } from '../../src/lib/free-port';
 import { handOver } from './service-user';
 import type { AppRole } from '../../src/database/lifecycle/app-role';
+import type { PgCluster } from './pg-cluster';
 import { asRole, serviceRoles } from './service-roles';
 
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
@@ -55,6 +56,19 @@ export class PgBouncer {
   /** The serving role's URL of `database` through the pooler. */
   url(database: string): URL {
     return asRole(new URL(`postgres://127.0.0.1:${this.port}/${encodeURIComponent(database)}`), this.role);
+  }
+
+  /** The service's database settings with this pooler in front of `cluster`: serving through it, migrating direct. */
+  serviceEnv(cluster: PgCluster, database: string): Record<string, string> {
+    return {
+      DATABASE_URL: this.url(database).toString(),
+      DATABASE_DIRECT_URL: cluster.url(database, serviceRoles().serving).toString(),
+      // The owner role migrates; the superuser only creates the roles and the database.
+      DATABASE_MIGRATION_URL: cluster.url(database, serviceRoles().owner).toString(),
+      DATABASE_ADMIN_URL: cluster.url().toString(),
+      DB_POOLER: 'transaction',
+      DB_SCHEMA_MODE: 'migrate',
+    };
   }
 
   get log(): string {
