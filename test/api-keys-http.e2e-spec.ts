@@ -20,6 +20,7 @@ describe('API keys over HTTP (guard on, keys made by the CLI)', () => {
     THROTTLE_ENABLED: 'true',
     THROTTLE_LIMIT: '8',
     THROTTLE_WRITE_LIMIT: '4',
+    AUTH_FAILURE_LIMIT: '3',
     TRUST_PROXY: '127.0.0.1',
   });
   const keys: Record<string, string> = {};
@@ -99,4 +100,16 @@ describe('API keys over HTTP (guard on, keys made by the CLI)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expectProblem(await post(keys['short-term'], '192.0.2.1'), 401);
   }, 120_000);
+
+  it('invalid credentials are limited per address: past AUTH_FAILURE_LIMIT, its credentials get 429 unchecked', async () => {
+    const guess = (ip: string) => post(`bookapi_${'0'.repeat(16)}_${'G'.repeat(43)}`, ip);
+    for (let i = 0; i < 3; i++) expectProblem(await guess('203.0.113.50'), 401);
+    const limited = await guess('203.0.113.50');
+    expectProblem(limited, 429, { detail: /Too many invalid credentials/ });
+    expect(limited.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    // Even a valid key from that address is refused until the window ends; other addresses are not.
+    expectProblem(await post(keys.reviser, '203.0.113.50'), 429, { detail: /Too many invalid credentials/ });
+    expectProblem(await guess('203.0.113.51'), 401);
+    await post(keys.reviser, '203.0.113.51').expect(201);
+  });
 });

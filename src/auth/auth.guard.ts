@@ -5,6 +5,7 @@ import { authConfig, type AuthConfig } from '../config/auth.config';
 import { PROBLEM_TYPES } from '../common/problem-types';
 import { ProblemException } from '../common/problem-details';
 import { authUnavailable, credentialRequired, insufficientScope, invalidRequest, invalidToken } from './auth-errors';
+import { CredentialFailures } from './credential-failures';
 import { API_KEY_VERIFIER, AuthUnavailableError, type CredentialVerifier, InvalidCredentialError } from './credentials';
 import { JwtVerifier } from './jwt-verifier';
 import { setPrincipal, type Principal } from './principal';
@@ -27,6 +28,7 @@ export class AuthGuard implements CanActivate {
     @Inject(authConfig.KEY) private readonly config: Pick<AuthConfig, 'publicReads'>,
     private readonly tokens: JwtVerifier,
     @Optional() @Inject(API_KEY_VERIFIER) private readonly apiKeys?: CredentialVerifier,
+    @Optional() private readonly failures?: CredentialFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -51,8 +53,15 @@ export class AuthGuard implements CanActivate {
     if (authorization !== undefined && apiKey !== undefined) {
       throw invalidRequest('Send one credential: either Authorization: Bearer or X-API-Key, not both');
     }
-    const principal =
-      authorization !== undefined ? await this.bearer(authorization) : await this.apiKey(String(apiKey));
+    this.failures?.refuseIfBlocked(request.ip);
+    let principal: Principal;
+    try {
+      principal = authorization !== undefined ? await this.bearer(authorization) : await this.apiKey(String(apiKey));
+    } catch (error) {
+      // A guess costs its sender: past the budget of failures, 429 instead of 401.
+      if (error instanceof ProblemException && error.status === 401) await this.failures?.record(request.ip);
+      throw error;
+    }
     setPrincipal(request, principal);
     setPrincipal(request.raw, principal);
     return principal;

@@ -1,9 +1,13 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { RateLimitModule } from '../common/rate-limit.module';
+import { RateLimitStorage } from '../common/rate-limit.storage';
+import { appConfig, type AppConfig } from '../config/app.config';
 import { authConfig, type AuthConfig } from '../config/auth.config';
 import { StartupError } from '../lib/startup-error';
 import { AuthGuard } from './auth.guard';
+import { CredentialFailures } from './credential-failures';
 import { JwtVerifier } from './jwt-verifier';
 import { routePolicies } from './route-policies';
 
@@ -12,9 +16,18 @@ import { routePolicies } from './route-policies';
  * service starts while the issuer is down) and the global guard configureApp applies.
  */
 @Module({
-  imports: [DiscoveryModule, ConfigModule.forFeature(authConfig)],
+  imports: [DiscoveryModule, ConfigModule.forFeature(authConfig), ConfigModule.forFeature(appConfig), RateLimitModule],
   providers: [
     { provide: JwtVerifier, inject: [authConfig.KEY], useFactory: (config: AuthConfig) => new JwtVerifier(config) },
+    {
+      // Counted with the rate limit's storage, so only while it is on.
+      provide: CredentialFailures,
+      inject: [RateLimitStorage, appConfig.KEY, authConfig.KEY],
+      useFactory: (storage: RateLimitStorage, app: AppConfig, auth: AuthConfig) =>
+        app.throttle.enabled && auth.failureLimit > 0
+          ? new CredentialFailures(storage, auth.failureLimit, app.throttle.ttlMs)
+          : null,
+    },
     AuthGuard,
   ],
   exports: [JwtVerifier, AuthGuard],

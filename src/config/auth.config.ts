@@ -36,6 +36,8 @@ export interface AuthConfig {
   issuerTimeoutMs: number;
   /** Verified tokens remembered until they expire, at most this many. */
   tokenCacheSize: number;
+  /** Invalid credentials a client address may send per THROTTLE_TTL_MS before its credentials get 429; 0: no limit. */
+  failureLimit: number;
 }
 
 export function buildAuthConfig(env: Record<string, string | undefined>): AuthConfig {
@@ -51,6 +53,7 @@ export function buildAuthConfig(env: Record<string, string | undefined>): AuthCo
     jwksRefreshMs: read.int('AUTH_JWKS_REFRESH_MS', 600_000, 1000, 86_400_000),
     issuerTimeoutMs: read.int('AUTH_ISSUER_TIMEOUT_MS', 5000, 100, 60_000),
     tokenCacheSize: read.int('AUTH_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
+    failureLimit: read.int('AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
   };
   if (config.issuer && !config.audience) {
     read.problem(
