@@ -48,6 +48,7 @@ describe('tracing', () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
     const book = bookInput({ title: `Traced Secret ${randomBytes(6).toString('hex')}` });
+    const credential = `cred${randomBytes(8).toString('hex')}`;
     const app = start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, LOG_LEVEL: 'debug', DB_LOGGING: 'true' });
     let id: string;
     try {
@@ -59,6 +60,8 @@ describe('tracing', () => {
         .expect(201);
       id = String(created.body.id);
       await request(base).get(`/books/${id}`).expect(200);
+      // Unknown query parameters are refused (400), and still traced.
+      await request(base).get(`/books?limit=1&access_token=${credential}&API_KEY=${credential}`).expect(400);
       await request(base).get('/health/live').expect(200);
     } finally {
       // Shutdown exports what the batch processor still holds.
@@ -72,9 +75,15 @@ describe('tracing', () => {
     const servers = spans.filter((s) => s.kind === SERVER);
     // One server span per request, named by route template; the health probe is not traced.
     expect(servers.map((s) => [s.name, s.attributes['http.route']]).sort()).toEqual([
+      ['GET /books', '/books'],
       ['GET /books/:id', '/books/:id'],
       ['POST /books', '/books'],
     ]);
+    // A credential sent in the query string (never read, see docs/security.md) is masked in the span.
+    expect(servers.find((s) => s.name === 'GET /books')!.attributes['url.query']).toBe(
+      'limit=1&access_token=REDACTED&API_KEY=REDACTED',
+    );
+    expect(JSON.stringify(spans)).not.toContain(credential);
 
     const post = servers.find((s) => s.name === 'POST /books')!;
     expect({ traceId: post.traceId, parent: post.parentSpanId }).toEqual({ traceId, parent: callerSpanId });

@@ -34,7 +34,14 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-const CREDENTIAL_PARAMS = /([?&](?:access_token|id_token|refresh_token|token|api_key|apikey|x-api-key|key)=)[^&#]*/gi;
+const CREDENTIAL_NAMES = 'access_token|id_token|refresh_token|token|api_key|apikey|x-api-key|key';
+const CREDENTIAL_PARAMS = new RegExp(`([?&](?:${CREDENTIAL_NAMES})=)[^&#]*`, 'gi');
+const CREDENTIAL_PARAM = new RegExp(`^(?:${CREDENTIAL_NAMES})$`, 'i');
+
+/** True for a query parameter name that usually carries a credential (any case). */
+export function isCredentialParam(name: string): boolean {
+  return CREDENTIAL_PARAM.test(name);
+}
 
 /** A request URL with the values of credential-looking query parameters replaced, for logs and problem bodies. */
 export function redactCredentialParams(url: string): string {
