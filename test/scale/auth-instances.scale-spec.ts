@@ -11,6 +11,8 @@ import { until } from '../helpers/until';
 
 const DATABASE = 'bookapi_test_auth_scale';
 const LIMIT = 6;
+/** Invalid credentials per address; the revocation case spends a few from 127.0.0.1, well under it. */
+const FAILURES = 10;
 
 /**
  * Access control across instances: two instances of the built service behind PgBouncer in
@@ -53,6 +55,9 @@ describe('access control on two instances behind PgBouncer, sharing Redis', () =
       THROTTLE_LIMIT: String(LIMIT),
       THROTTLE_TTL_MS: '60000',
       AUTH_KEY_CACHE_MS: '500',
+      AUTH_FAILURE_LIMIT: String(FAILURES),
+      // Only the failure case sends X-Forwarded-For, to be an address of its own.
+      TRUST_PROXY: '127.0.0.1',
     };
     apps.push(spawnApp(env), spawnApp(env));
     urls = await Promise.all(apps.map((app) => waitForListening(app, 45_000)));
@@ -97,5 +102,21 @@ describe('access control on two instances behind PgBouncer, sharing Redis', () =
     expectProblem(await read(urls[1], a), 429);
     await read(urls[1], b).expect(200);
     await read(urls[0], b).expect(200);
+  });
+
+  it("invalid credentials are counted per address across instances: one's failures block it on the other", async () => {
+    const reader = await createKey('guessed-address', 'books:read');
+    const from = (url: string, key: string) => read(url, key).set('X-Forwarded-For', '198.51.100.77');
+    const guess = `bookapi_${'0'.repeat(16)}_${'G'.repeat(43)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < FAILURES; i++) statuses.push((await from(urls[i % 2], guess)).status);
+    expect(statuses).toEqual(Array(FAILURES).fill(401));
+    // The count lives in Redis: the next failure is refused on either instance, and from then on
+    // that instance refuses even a valid key from the address; another address is unaffected.
+    for (const url of urls) {
+      expectProblem(await from(url, guess), 429, { detail: /Too many invalid credentials/ });
+      expectProblem(await from(url, reader), 429, { detail: /Too many invalid credentials/ });
+    }
+    await read(urls[0], reader).set('X-Forwarded-For', '198.51.100.78').expect(200);
   });
 });
