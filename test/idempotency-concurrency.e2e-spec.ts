@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { IDEMPOTENCY_KEY_LOCK_CLASS, IDEMPOTENCY_PRUNE_LOCK_KEY } from '../src/database/lifecycle/advisory-lock';
+import { requestFingerprint } from '../src/idempotency/fingerprint';
 import { IdempotencyPruner } from '../src/idempotency/idempotency-pruner';
 import { bookInput } from './factories/book.factory';
 import { useBooksApp, useTestDatabase } from './helpers/books-app';
@@ -65,6 +66,81 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
     expect(inFlight.headers['retry-after']).toBe('1');
     await expect(count('SELECT count(*)::int AS n FROM books WHERE isbn = $1', [book.isbn])).resolves.toBe(0);
     await second.api().post('/books').set('Idempotency-Key', key).send(book).expect(201);
+  });
+
+  /**
+   * The lookup reads the key with its statement's snapshot, taken just before its advisory lock, so
+   * an answer committed in between is missed. These make that answer appear while a PATCH waits on
+   * the book's row lock, past its lookup: it must roll back its own write and replay that answer.
+   */
+  describe('an answer recorded while the write runs', () => {
+    const title = (id: string) =>
+      query<{ title: string; version: number }>(database.db.url, 'SELECT title, version FROM books WHERE id = $1', [
+        id,
+      ]);
+
+    /** Another session's row lock on the book, held until `release`; resolves once the PATCH waits on it. */
+    async function patchBlockedOn(id: string, key: string, lockSql: string) {
+      const holder = new Client({ connectionString: database.db.url.toString() });
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query(lockSql, [id]);
+      const patch = { title: 'Retried edition' };
+      const answer = first.api().patch(`/books/${id}`).set('If-Match', '"1"').set('Idempotency-Key', key).send(patch);
+      const pending = answer.then((res) => res);
+      for (let waited = 0; ; waited += 20) {
+        const waiting = await count(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (waiting > 0) break;
+        if (waited > 10_000) throw new Error('the PATCH never waited on the book row lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const recorded = { id, title: 'Recorded elsewhere' };
+      const record = (client: Client | URL) => {
+        const sql = `INSERT INTO idempotency_keys (scope, method, route, key, fingerprint, status, body, etag, expires_at)
+          VALUES ('anonymous', 'PATCH', '/books/:id', $1, $2, 200, $3, '"2"', now() + interval '1 day')`;
+        const params = [key, requestFingerprint('PATCH', `/books/${id}`, patch), JSON.stringify(recorded)];
+        return client instanceof URL ? query(client, sql, params) : client.query(sql, params);
+      };
+      return { holder, pending, recorded, record };
+    }
+
+    it('a write that succeeds rolls back and replays it (the key row conflicts)', async () => {
+      const book = (await first.api().post('/books').send(bookInput()).expect(201)).body as {
+        id: string;
+        title: string;
+      };
+      const key = randomUUID();
+      const { holder, pending, recorded, record } = await patchBlockedOn(
+        book.id,
+        key,
+        'SELECT 1 FROM books WHERE id = $1 FOR UPDATE',
+      );
+      await record(database.db.url);
+      await holder.query('ROLLBACK');
+      await holder.end();
+      const res = await pending;
+      expect([res.status, res.headers['idempotent-replayed'], res.body]).toEqual([200, 'true', recorded]);
+      await expect(title(book.id)).resolves.toEqual([{ title: book.title, version: 1 }]);
+      await expect(count('SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1', [key])).resolves.toBe(1);
+    });
+
+    it('a write that fails its own check (412) replays it instead', async () => {
+      const book = (await first.api().post('/books').send(bookInput()).expect(201)).body as { id: string };
+      const key = randomUUID();
+      const { holder, pending, recorded, record } = await patchBlockedOn(
+        book.id,
+        key,
+        `UPDATE books SET title = 'Recorded elsewhere', version = version + 1 WHERE id = $1`,
+      );
+      await record(holder);
+      await holder.query('COMMIT');
+      await holder.end();
+      const res = await pending;
+      expect([res.status, res.headers['idempotent-replayed'], res.body]).toEqual([200, 'true', recorded]);
+      await expect(title(book.id)).resolves.toEqual([{ title: 'Recorded elsewhere', version: 2 }]);
+    });
   });
 
   it('with IDEMPOTENCY_KEY_REQUIRED a POST without a key is a 400, and the OpenAPI header says so', async () => {

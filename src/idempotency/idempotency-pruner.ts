@@ -11,7 +11,7 @@ const PRUNE_INTERVAL_MS = 60_000;
 const MAX_BATCHES = 200;
 
 /**
- * Expired rows, oldest first, that no claim holds right now (SKIP LOCKED: a claim taking over an
+ * Expired rows, oldest first, that no write holds right now (SKIP LOCKED: a write taking over an
  * expired key is not waited for). By ctid, so each batch is one index range scan and one TID scan.
  */
 const DELETE_EXPIRED = `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(

@@ -1,8 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
- * One Idempotency-Key as used by one caller on one route: claimed in the transaction of the write
- * it guards, and given that write's answer before COMMIT, so both exist or neither does.
+ * One Idempotency-Key as used by one caller on one route: written with its answer in the
+ * transaction of the write it guards, before COMMIT, so both exist or neither does.
  */
 @Entity({ name: 'idempotency_keys' })
 @Index('idempotency_keys_expires_at_idx', ['expiresAt'])
@@ -25,7 +25,7 @@ export class IdempotencyRecord {
   @Column({ type: 'bytea' })
   fingerprint!: Buffer;
 
-  /** The recorded answer; NULL only inside the claiming transaction, which nobody else sees. */
+  /** The recorded answer; nullable from when a key was claimed first and answered by an UPDATE (record 0021). */
   @Column({ type: 'smallint', nullable: true })
   status!: number | null;
 

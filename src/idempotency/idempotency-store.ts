@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { IDEMPOTENCY_KEY_LOCK_CLASS } from '../database/lifecycle/advisory-lock';
 
 /** Which key a request uses, and what makes a retry the same request. */
@@ -20,61 +19,79 @@ export interface RecordedAnswer {
   etag: string | null;
 }
 
-export type ClaimResult =
-  | { kind: 'claimed' }
+/** One statement on the write's transaction (TransactionRunner.query). */
+export type Statement = <R>(sql: string, params: unknown[]) => Promise<R[]>;
+
+export type LookupResult =
+  /** Held by this transaction now, with no live answer: the write may run. */
+  | { kind: 'free' }
   /** Another transaction holds the key now: it has not committed or rolled back yet. */
   | { kind: 'busy' }
   | { kind: 'recorded'; fingerprint: Buffer; answer: RecordedAnswer };
 
 /**
- * The claim, in one statement: a transaction-scoped advisory lock on the key's hash shows whether
- * another request holds the key right now (it keeps the lock until it commits or rolls back), so a
- * retry never blocks inside PostgreSQL; with the lock, the INSERT claims a new key, or takes over
- * an expired one that pruning has not removed yet.
+ * A transaction-scoped advisory lock on the key's hash shows whether another request holds the key
+ * right now (it keeps the lock until it commits or rolls back), so a retry never blocks inside
+ * PostgreSQL; with the lock, the key's live answer if there is one (one row either way). The row is
+ * read with the statement's snapshot, taken before the lock: an answer committed in between is
+ * missed here and caught by RECORD's conflict (see recordAnswer).
  */
-const CLAIM = `WITH lock AS (
-    SELECT pg_try_advisory_xact_lock($7, hashtext(concat_ws(E'\\n', $1::text, $2::text, $3::text, $4::text))) AS free
-  ), claim AS (
-    INSERT INTO idempotency_keys AS k (scope, method, route, key, fingerprint, expires_at)
-    SELECT $1, $2, $3, $4, $5, now() + make_interval(hours => $6) FROM lock WHERE lock.free
-    ON CONFLICT (scope, method, route, key) DO UPDATE
-      SET fingerprint = EXCLUDED.fingerprint, status = NULL, body = NULL, location = NULL, etag = NULL,
-          created_at = now(), expires_at = EXCLUDED.expires_at
-      WHERE k.expires_at <= now()
-    RETURNING 1
-  )
-  SELECT (SELECT free FROM lock) AS free, EXISTS (SELECT FROM claim) AS claimed`;
+const LOOKUP = `SELECT pg_try_advisory_xact_lock($5, hashtext(concat_ws(E'\\n', $1::text, $2::text, $3::text, $4::text))) AS free,
+    k.fingerprint, k.status, k.body, k.location, k.etag
+  FROM (SELECT) AS one LEFT JOIN idempotency_keys k
+    ON k.scope = $1 AND k.method = $2 AND k.route = $3 AND k.key = $4 AND k.expires_at > now()`;
 
-/** A new statement, so a new snapshot: it sees the row the key's last holder committed. */
-const FIND = `SELECT fingerprint, status, body, location, etag FROM idempotency_keys
-  WHERE scope = $1 AND method = $2 AND route = $3 AND key = $4`;
+/**
+ * The key and its answer in one row, one statement, after the write: no claim row to update, so no
+ * second tuple version. Takes over an expired key that pruning has not removed yet; a live one
+ * answers no row.
+ */
+const RECORD = `INSERT INTO idempotency_keys AS k
+    (scope, method, route, key, fingerprint, status, body, location, etag, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(hours => $10))
+  ON CONFLICT (scope, method, route, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
+        location = EXCLUDED.location, etag = EXCLUDED.etag, created_at = now(), expires_at = EXCLUDED.expires_at
+    WHERE k.expires_at <= now()
+  RETURNING 1`;
 
-const RECORD = `UPDATE idempotency_keys SET status = $5, body = $6, location = $7, etag = $8
-  WHERE scope = $1 AND method = $2 AND route = $3 AND key = $4`;
+type LookupRow = { free: boolean; fingerprint: Buffer | null } & {
+  [K in keyof RecordedAnswer]: RecordedAnswer[K] | null;
+};
 
-/** Claims the key inside the write's transaction (on the primary), or reads what it recorded. */
-export async function claimKey(manager: EntityManager, claim: KeyClaim): Promise<ClaimResult> {
+/** Takes the key for this transaction (on the primary), or reads the answer it recorded. */
+export async function lookUpKey(query: Statement, claim: KeyClaim): Promise<LookupResult> {
   const { scope, method, route, key } = claim;
-  const [{ free, claimed }] = await manager.query<{ free: boolean; claimed: boolean }[]>(CLAIM, [
+  const [row] = await query<LookupRow>(LOOKUP, [scope, method, route, key, IDEMPOTENCY_KEY_LOCK_CLASS]);
+  if (!row.free) return { kind: 'busy' };
+  if (row.fingerprint === null) return { kind: 'free' };
+  // Rows commit with their answer; one without (never seen) is treated as still in flight.
+  if (row.status === null) return { kind: 'busy' };
+  return {
+    kind: 'recorded',
+    fingerprint: row.fingerprint,
+    answer: { status: row.status, body: row.body, location: row.location, etag: row.etag },
+  };
+}
+
+/**
+ * Stores the key with its answer, in the write's transaction, before COMMIT. False when a live
+ * answer is there already: one that committed between LOOKUP's snapshot and its lock, so this
+ * transaction must roll back and replay that one.
+ */
+export async function recordAnswer(query: Statement, claim: KeyClaim, answer: RecordedAnswer): Promise<boolean> {
+  const { scope, method, route, key } = claim;
+  const rows = await query(RECORD, [
     scope,
     method,
     route,
     key,
     claim.fingerprint,
+    answer.status,
+    answer.body,
+    answer.location,
+    answer.etag,
     claim.ttlHours,
-    IDEMPOTENCY_KEY_LOCK_CLASS,
   ]);
-  if (!free) return { kind: 'busy' };
-  if (claimed) return { kind: 'claimed' };
-  const [row] = await manager.query<(RecordedAnswer & { fingerprint: Buffer })[]>(FIND, [scope, method, route, key]);
-  // Gone since the claim (pruned as expired), or never given an answer: try again.
-  if (!row || row.status === null) return { kind: 'busy' };
-  const { fingerprint, ...answer } = row;
-  return { kind: 'recorded', fingerprint, answer };
-}
-
-/** Stores the answer under the claimed key, in the same transaction, before COMMIT. */
-export async function recordAnswer(manager: EntityManager, claim: KeyClaim, answer: RecordedAnswer): Promise<void> {
-  const { scope, method, route, key } = claim;
-  await manager.query(RECORD, [scope, method, route, key, answer.status, answer.body, answer.location, answer.etag]);
+  return rows.length > 0;
 }

@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callerScope, principalOf } from '../auth/principal';
+import { ProblemException } from '../common/problem-details';
 import { idempotencyConfig } from '../config/idempotency.config';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
 import { delay } from '../lib/timers';
 import { requestFingerprint } from './fingerprint';
 import { parseIdempotencyKey } from './idempotency-key';
-import { claimKey, type KeyClaim, type RecordedAnswer, recordAnswer } from './idempotency-store';
+import { type KeyClaim, lookUpKey, type RecordedAnswer, recordAnswer, type Statement } from './idempotency-store';
 import { keyInFlight, keyRequired, keyReused } from './idempotency.errors';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -19,13 +20,19 @@ export interface WriteAnswer<T> {
   etag?: string;
 }
 
-type Outcome<T> = { kind: 'busy' } | { kind: 'replay'; answer: RecordedAnswer } | { kind: 'done'; answer: T };
+type Outcome<T> =
+  | { kind: 'busy' | 'free' }
+  | { kind: 'recorded'; fingerprint: Buffer; answer: RecordedAnswer }
+  | { kind: 'done'; answer: T };
+
+/** Another request recorded an answer under the key while this one wrote: roll back, replay that. */
+class RecordedMeanwhile extends Error {}
 
 /**
- * Runs a write under the request's Idempotency-Key, when it has one: the key is claimed in the
- * write's own transaction, and the answer recorded in it before COMMIT, so a retry finds either
+ * Runs a write under the request's Idempotency-Key, when it has one: the key is taken in the
+ * write's own transaction, and recorded with its answer in it before COMMIT, so a retry finds either
  * both or neither. A retry of a finished request gets its answer again, whatever its If-Match
- * says (the claim comes before every check of the write); a retry of one still running waits
+ * says (the lookup comes before every check of the write); a retry of one still running waits
  * for it, then replays, or gets 409 after IDEMPOTENCY_WAIT_MS. A request that fails (validation,
  * a 4xx, a rollback) records nothing, so its retry runs again.
  */
@@ -53,34 +60,47 @@ export class IdempotencyService {
     };
     const giveUpAt = Date.now() + this.config.waitMs;
     for (let pause = 10; ; pause = Math.min(2 * pause, 200)) {
-      const outcome = await this.attempt(claim, reply.statusCode, write);
+      let outcome: Outcome<WriteAnswer<T>>;
+      try {
+        outcome = await this.attempt(claim, reply.statusCode, write);
+      } catch (error) {
+        if (error instanceof RecordedMeanwhile) continue;
+        if (!(error instanceof ProblemException)) throw error;
+        // The write's own 4xx (404, 409, 412) may come from a first try that committed just before
+        // the lookup's lock (see idempotency-store): its answer, if recorded now, is the answer.
+        const recheck = await this.attempt<T>(claim, reply.statusCode).catch(() => undefined);
+        if (recheck?.kind !== 'recorded') throw error;
+        outcome = recheck;
+      }
       if (outcome.kind === 'done') return answer(reply, outcome.answer);
-      if (outcome.kind === 'replay') return replay(reply, outcome.answer);
+      if (outcome.kind === 'recorded') {
+        if (!outcome.fingerprint.equals(claim.fingerprint)) throw keyReused();
+        return replay(reply, outcome.answer);
+      }
       if (Date.now() + pause > giveUpAt) throw keyInFlight();
       await delay(pause);
     }
   }
 
+  /** Without `write`, only looks: the answer recorded under the key, if any. */
   private attempt<T>(
     claim: KeyClaim,
     status: number,
-    write: () => Promise<WriteAnswer<T>>,
+    write?: () => Promise<WriteAnswer<T>>,
   ): Promise<Outcome<WriteAnswer<T>>> {
     // Shared: the service's own transaction joins this one, so the key and the write commit together.
     return this.transactions.runShared(async (manager): Promise<Outcome<WriteAnswer<T>>> => {
-      const claimed = await claimKey(manager, claim);
-      if (claimed.kind === 'busy') return claimed;
-      if (claimed.kind === 'recorded') {
-        if (!claimed.fingerprint.equals(claim.fingerprint)) throw keyReused();
-        return { kind: 'replay', answer: claimed.answer };
-      }
+      const query: Statement = <R>(sql: string, params: unknown[]) => this.transactions.query<R>(manager, sql, params);
+      const found = await lookUpKey(query, claim);
+      if (found.kind !== 'free' || !write) return found;
       const done = await write();
-      await recordAnswer(manager, claim, {
+      const recorded = await recordAnswer(query, claim, {
         status,
         body: done.body === undefined ? null : JSON.stringify(done.body),
         location: done.location ?? null,
         etag: done.etag ?? null,
       });
+      if (!recorded) throw new RecordedMeanwhile('an answer was recorded under this Idempotency-Key meanwhile');
       return { kind: 'done', answer: done };
     });
   }

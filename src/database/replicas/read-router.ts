@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DatabaseError, type Pool } from 'pg';
-import { DataSource, QueryFailedError } from 'typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { poolOf } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
+import { plainQuery } from '../runtime/plain-query';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
 import { ReplicaSet } from './replica-set';
@@ -58,15 +59,7 @@ export class ReadRouter {
   private async onPrimary<T>(sql: string, params: unknown[]): Promise<T> {
     const pool = poolOf(this.dataSource);
     if (!pool) return await this.dataSource.query(sql, params);
-    const logger = this.dataSource.logger;
-    logger.logQuery(sql, params);
-    try {
-      return await onPool<T>(pool, sql, params);
-    } catch (error) {
-      if (!(error instanceof DatabaseError)) throw error;
-      logger.logQueryError(error, sql, params);
-      throw new QueryFailedError(sql, params, error);
-    }
+    return plainQuery(this.dataSource, sql, params, () => onPool<T>(pool, sql, params));
   }
 }
 

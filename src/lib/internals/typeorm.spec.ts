@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Pool } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { DependencyInternalsError } from './check';
-import { checkTypeormInternals, checkTypeormPool, poolOf, releaseQueryRunner } from './typeorm';
+import { checkTypeormInternals, checkTypeormPool, clientOf, poolOf, releaseQueryRunner } from './typeorm';
 
 const version = (JSON.parse(fs.readFileSync('node_modules/typeorm/package.json', 'utf8')) as { version: string })
   .version;
@@ -32,6 +32,14 @@ describe('typeorm internals', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it("answers the pg client a connected runner's connect() gives, and refuses anything else", async () => {
+    const client = { query: () => undefined };
+    await expect(clientOf({ connect: () => Promise.resolve(client) } as unknown as QueryRunner)).resolves.toBe(client);
+    const other = { connect: () => Promise.resolve({ execute: () => undefined }) } as unknown as QueryRunner;
+    await expect(clientOf(other)).rejects.toThrow(DependencyInternalsError);
+    await expect(clientOf(other)).rejects.toThrow('PostgresQueryRunner#connect() answers the pg client');
   });
 
   it('releases with the error when the connection broke, and plainly otherwise', async () => {

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { assertInternals, installedVersion, isFunction } from './check';
 
@@ -22,6 +22,22 @@ export function releaseQueryRunner(queryRunner: QueryRunner, broken?: Error): Pr
   return broken && postgresRunner.releasePostgresConnection
     ? postgresRunner.releasePostgresConnection(broken)
     : queryRunner.release();
+}
+
+/**
+ * The pg client a connected query runner holds, to run a statement on its transaction without
+ * TypeORM's per-query work. QueryRunner#connect() is public but typed `any`: its answer is checked
+ * on every call (one property read) rather than trusted, and a runner without a client stops the
+ * request with the same message as the startup self-checks.
+ */
+export async function clientOf(queryRunner: QueryRunner): Promise<ClientBase> {
+  const client = (await queryRunner.connect()) as Partial<ClientBase> | undefined;
+  if (!isFunction(client?.query)) {
+    assertInternals('typeorm', installedVersion('typeorm'), 'typeorm.ts', {
+      'PostgresQueryRunner#connect() answers the pg client': () => false,
+    });
+  }
+  return client as ClientBase;
 }
 
 /** A PostgreSQL query runner that never connects (no connection is made until it is used). */
