@@ -14,6 +14,7 @@ import { loadAverage, machineInfo, rssBytes } from './lib/proc';
 import { newestProfile, summariseProfile } from './lib/profile';
 import { BenchReport, evaluateTargets, renderMarkdown } from './lib/report';
 import { mergeScaleRun } from './lib/scale-cases';
+import { runOutage, runOutageOnly } from './outage';
 import { runScaleCases } from './scale-cases';
 import { LoadScenarios } from './scenarios';
 import { nodeFlags } from '../src/lib/node-flags';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     log('npm run build');
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
+  if (options.outageOnly) return runOutageOnly(options, report, cleanups).finally(cleanUp);
 
   const pg = await startPostgres(process.env.DATABASE_URL, (line) => log(`postgres: ${line}`));
   cleanups.push(() => pg.stop());
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   if (options.load) await bench.loadRounds(service, baseline, autocommit);
   if (options.load && options.alloc) await allocationRuns(bench, options, pg.urlOf(pg.database));
   if (options.scale) await runScaleCases(service, options, pg, report);
+  if (options.outage) report.outage = await runOutage(options, report, cleanups);
 
   await cleanUp();
   if (options.profile) {

@@ -52,6 +52,12 @@ export interface BenchOptions {
   baselineNodeFlags?: string[];
   /** Price access control: the service with bearer tokens against the same build with AUTH_DISABLED=true. */
   auth: boolean;
+  /** Run the outage scenario (bench/outage.ts) after the rest. */
+  outage: boolean;
+  /** Only the outage scenario; merged into the output folder's results.json. */
+  outageOnly: boolean;
+  /** Times each fault is put on (stop, freeze, frozen replica). */
+  outageSamples: number;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -85,6 +91,10 @@ const USAGE = `npm run bench -- [options]
   --auth                price access control: GET by id and POST with a bearer token on the service
                         against the same build with AUTH_DISABLED=true in the baseline's place
                         (no scale step, no startup or allocation runs; output in bench/.work/auth)
+  --outage              only the outage scenario (stop and freeze PostgreSQL, freeze a standby: time to
+                        503 and back); merged into the output folder's results.json, RESULTS.md re-rendered
+  --no-outage           skip the outage scenario (the full run ends with it; smoke leaves it out)
+  --outage-samples N    times each fault is put on (default 3)
   --smoke               seconds-long run: 300 rows, 1 short round, no million rows
 Env: DATABASE_URL to use that server (its database name must contain "bench").`;
 
@@ -117,6 +127,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     serviceEnv: {},
     baselineEnv: {},
     auth: false,
+    outage: !smoke,
+    outageOnly: false,
+    outageSamples: smoke ? 1 : 3,
     outDir: smoke ? path.join(root, 'bench', '.work', 'smoke') : path.join(root, 'bench'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -189,9 +202,20 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         break;
       case '--scale-only':
         o.scaleOnly = true;
+        o.outage = false;
         o.load = false;
         o.startup = false;
         o.watchSaves = 0;
+        break;
+      case '--outage':
+        o.outageOnly = true;
+        o.outage = true;
+        break;
+      case '--no-outage':
+        o.outage = false;
+        break;
+      case '--outage-samples':
+        o.outageSamples = Math.floor(num(1));
         break;
       case '--profile':
         o.profile = true;
@@ -241,6 +265,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     o.startup = false;
     o.alloc = false;
     o.watchSaves = 0;
+    o.outage = false;
   }
   return o;
 }

@@ -1,6 +1,7 @@
 import type { Endpoint, Measurement } from './load';
 import { ENDPOINT_LABELS } from './load';
 import type { BenchOptions } from './options';
+import { outageTargets, renderOutage, type OutageReport } from './outage-report';
 import type { MachineInfo } from './proc';
 import type { WatchRestarts } from './watch-restart';
 import { pageOneBound } from './scale-cases';
@@ -32,6 +33,8 @@ export interface BenchReport {
   /** Set when the scale section comes from a later `--scale-only` run than the rest. */
   scaleRun?: { command: string; commit: string; startedAt: string; postgres: string };
   profile?: string;
+  /** The outage scenario (bench/outage.ts), possibly from a later `--outage` run. */
+  outage?: OutageReport;
 }
 
 export interface EndpointSummary {
@@ -251,6 +254,7 @@ export function evaluateTargets(report: BenchReport): Target[] {
       met: rss <= 150,
     });
   }
+  targets.push(...outageTargets(report.outage));
   return targets;
 }
 
@@ -494,6 +498,7 @@ export function renderMarkdown(report: BenchReport): string {
     'RSS max under load (service / baseline)',
     `${fmt(Math.max(...summaries.map((s) => s.service.rssMaxMiB)), 0)} / ${fmt(Math.max(...summaries.map((s) => s.baseline.rssMaxMiB)), 0)} MiB`,
   );
+  lines.push(...renderOutage(report.outage));
   if (report.profile) lines.push('', '## CPU profile of the service', '', report.profile);
   lines.push('', '## Every run', '');
   row(
