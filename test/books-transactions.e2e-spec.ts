@@ -1,7 +1,7 @@
 import type request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { TransactionRunner } from '../src/database/runtime/transaction-runner';
 import { bookInput, bookRow, countBooks, uniqueIsbn13 } from './factories/book.factory';
 import { expectProblem } from './helpers/expect-problem';
@@ -207,6 +207,24 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
         expect(attempts).toBe(1);
         await expect(countBooks(database.db.url)).resolves.toBe(before);
         expect((await sessionStates()).filter((state) => state !== 'idle')).toEqual([]);
+      });
+
+      it("query() on a finished transaction's manager is refused, not run on a pooled connection", async () => {
+        const runner = fixture.app.app.get(TransactionRunner);
+        const isbn = uniqueIsbn13();
+        const manager = await runner.run(async (inside) => {
+          await expect(runner.query(inside, 'SELECT 1 AS one', [])).resolves.toEqual([{ one: 1 }]);
+          return inside;
+        });
+        // Its client went back to the pool: a late statement there would commit on its own.
+        await expect(
+          runner.query(
+            manager,
+            'INSERT INTO books (title, author, isbn, published_year, version) VALUES ($1, $1, $2, 2000, 1)',
+            ['late', isbn],
+          ),
+        ).rejects.toThrow(QueryRunnerAlreadyReleasedError);
+        await expect(query(database.db.url, 'SELECT id FROM books WHERE isbn = $1', [isbn])).resolves.toEqual([]);
       });
     });
   });

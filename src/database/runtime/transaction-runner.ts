@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { clientOf, type IsolationLevel, releaseQueryRunner } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
@@ -42,12 +42,14 @@ export class TransactionRunner {
 
   /**
    * One statement on the connection of `manager`'s transaction, through pg itself: TypeORM's
-   * query() adds a broadcaster, a QueryResult and several promises per statement, a third of what
-   * a keyed write allocated (record 0021).
+   * query() adds a broadcaster, a QueryResult and several promises per statement (record 0021).
    */
   async query<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-    if (!manager.queryRunner) throw new Error('TransactionRunner.query needs the manager of a transaction');
-    const client = await clientOf(manager.queryRunner);
+    const queryRunner = manager.queryRunner;
+    if (!queryRunner) throw new Error('TransactionRunner.query needs the manager of a transaction');
+    // As TypeORM's query() does: a released runner's client is back in the pool, maybe in another transaction.
+    if (queryRunner.isReleased) throw new QueryRunnerAlreadyReleasedError();
+    const client = await clientOf(queryRunner);
     return plainQuery(this.dataSource, sql, params, async () => (await client.query(sql, params)).rows as T[]);
   }
 
