@@ -51,28 +51,30 @@ export class PgCluster {
     const user = runAsPostgresUser();
     chownToRunAs(dir, user);
     const cluster = new this(dir, await freePort(), user);
-    await cluster.pgCommand('initdb', [
-      `--pgdata=${cluster.dataDir}`,
-      '--username=postgres',
-      '--auth=trust',
-      '--encoding=UTF8',
-      '--locale=C',
-      '--no-instructions',
-    ]);
-    fs.appendFileSync(
-      path.join(cluster.dataDir, 'postgresql.conf'),
-      [
-        `port = ${cluster.port}`,
-        "listen_addresses = '127.0.0.1'",
-        `unix_socket_directories = '${dir}'`,
-        // Durability is what the restart tests check: never turn these off here.
-        'fsync = on',
-        'synchronous_commit = on',
-        'full_page_writes = on',
-        '',
-      ].join('\n'),
-    );
-    await cluster.start();
+    await cluster.orDestroy(async () => {
+      await cluster.pgCommand('initdb', [
+        `--pgdata=${cluster.dataDir}`,
+        '--username=postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ]);
+      fs.appendFileSync(
+        path.join(cluster.dataDir, 'postgresql.conf'),
+        [
+          `port = ${cluster.port}`,
+          "listen_addresses = '127.0.0.1'",
+          `unix_socket_directories = '${dir}'`,
+          // Durability is what the restart tests check: never turn these off here.
+          'fsync = on',
+          'synchronous_commit = on',
+          'full_page_writes = on',
+          '',
+        ].join('\n'),
+      );
+      await cluster.start();
+    });
     return cluster;
   }
 
@@ -93,21 +95,25 @@ export class PgCluster {
     fs.chmodSync(dir, 0o755);
     chownToRunAs(dir, this.user);
     const standby = new (this.constructor as PgClusterClass<this>)(dir, await freePort(), this.user);
-    await standby.pgCommand('pg_basebackup', [
-      `--pgdata=${standby.dataDir}`,
-      '--host=127.0.0.1',
-      `--port=${this.port}`,
-      '--username=postgres',
-      '--write-recovery-conf',
-      '--wal-method=stream',
-      '--checkpoint=fast',
-    ]);
-    // The primary's postgresql.conf came along; the last setting of a name wins.
-    fs.appendFileSync(
-      path.join(standby.dataDir, 'postgresql.conf'),
-      [`port = ${standby.port}`, `unix_socket_directories = '${dir}'`, 'hot_standby = on', ...settings, ''].join('\n'),
-    );
-    await standby.start();
+    await standby.orDestroy(async () => {
+      await standby.pgCommand('pg_basebackup', [
+        `--pgdata=${standby.dataDir}`,
+        '--host=127.0.0.1',
+        `--port=${this.port}`,
+        '--username=postgres',
+        '--write-recovery-conf',
+        '--wal-method=stream',
+        '--checkpoint=fast',
+      ]);
+      // The primary's postgresql.conf came along; the last setting of a name wins.
+      fs.appendFileSync(
+        path.join(standby.dataDir, 'postgresql.conf'),
+        [`port = ${standby.port}`, `unix_socket_directories = '${dir}'`, 'hot_standby = on', ...settings, ''].join(
+          '\n',
+        ),
+      );
+      await standby.start();
+    });
     return standby;
   }
 
@@ -158,6 +164,16 @@ export class PgCluster {
     }
     await this.stop('immediate').catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Runs the setup `steps`; if one fails, the half-made cluster is stopped and deleted before the error goes on. */
+  private async orDestroy(steps: () => Promise<void>): Promise<void> {
+    try {
+      await steps();
+    } catch (error) {
+      await this.destroy();
+      throw error;
+    }
   }
 
   private pgCtl(args: string[]): Promise<void> {
