@@ -79,9 +79,16 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
         id,
       ]);
 
-    /** Another session's row lock on the book, held until `release`; resolves once the PATCH waits on it. */
+    /** Lock holders are ended after each case too, so a case that fails midway leaves no lock to the next. */
+    const holders: Client[] = [];
+    afterEach(async () => {
+      for (const holder of holders.splice(0)) await holder.end().catch(() => undefined);
+    });
+
+    /** Another session's row lock on the book, held until the case ends it; resolves once the PATCH waits on it. */
     async function patchBlockedOn(id: string, key: string, lockSql: string) {
       const holder = new Client({ connectionString: database.db.url.toString() });
+      holders.push(holder);
       await holder.connect();
       await holder.query('BEGIN');
       await holder.query(lockSql, [id]);
