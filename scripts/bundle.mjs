@@ -1,4 +1,4 @@
-/* global process, console */
+/* global console */
 /**
  * `npm run build`'s second step: bundles tsc's output (build/) into dist/, the production build.
  *
@@ -10,47 +10,11 @@
 import { build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { COMMON_OPTIONS, exitOnErrors, postProcess } from './esbuild-options.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const IN = path.join(ROOT, 'build');
 const OUT = path.join(ROOT, 'dist');
-
-/** Never bundled: absent optional packages, what tracing patches at require time, files read from disk. */
-const EXTERNAL = [
-  // Optional packages Nest, terminus and mapped-types try to load and do without.
-  '@nestjs/microservices',
-  '@nestjs/microservices/*',
-  '@nestjs/websockets',
-  '@nestjs/websockets/*',
-  '@nestjs/platform-express',
-  '@fastify/view',
-  '@fastify/multipart',
-  'class-transformer/storage',
-  // OpenTelemetry instruments pg by hooking require(): both stay real modules.
-  'pg',
-  'pg-native',
-  'pg-pool',
-  '@opentelemetry/*',
-  // Swagger UI's assets are served from this package's folder.
-  'swagger-ui-dist',
-  'swagger-ui-dist/*',
-];
-
-/**
- * Nest's ES-module packages load their optional peers with createRequire(import.meta.url). Left
- * alone, those requires would load a second copy of typeorm, class-validator or class-transformer
- * beside the bundled one; as plain require() calls esbuild bundles them once.
- */
-const bundleOwnRequires = {
-  name: 'bundle-own-requires',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]@nestjs[\\/].*\.js$/ }, async (args) => {
-      const text = await fs.promises.readFile(args.path, 'utf8');
-      const own = /^const require = createRequire\(import\.meta\.url\);$/m;
-      return own.test(text) ? { contents: text.replace(own, ''), loader: 'js' } : undefined;
-    });
-  },
-};
 
 /** The launcher: compile cache and source maps must be on before the bundle is read. */
 const LAUNCHER = `'use strict';
@@ -151,31 +115,6 @@ function keepOwnSources(mapFile) {
 
 // Nothing of an earlier build (or of tsc, which wrote here before) survives into this one.
 fs.rmSync(OUT, { recursive: true, force: true });
-/**
- * esbuild leaves non-ASCII characters in regular expression literals (validator's alphabets).
- * One such character makes V8 hold the whole bundle as a two-byte string, twice the memory and
- * a slower read; a \\u escape means the same in a regex, a string or an identifier.
- */
-function asciiOnly(text) {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/**
- * keepNames wraps every named function, closures made per request included, in __name(), which
- * defines `name` with a fresh descriptor each time. Nearly all already carry that name, so the
- * helper defines it only when it differs.
- */
-const NAME_HELPER = 'var __name=(target,value)=>__defProp(target,"name",{value,configurable:true})';
-const LAZY_NAME_HELPER =
-  'var __name=(target,value)=>target.name===value?target:__defProp(target,"name",{value,configurable:true})';
-
-function postProcess(file) {
-  const text = fs.readFileSync(file, 'utf8');
-  if (!text.includes(NAME_HELPER)) throw new Error(`${file}: esbuild's __name helper changed; update bundle.mjs`);
-  fs.writeFileSync(file, asciiOnly(text.replace(NAME_HELPER, LAZY_NAME_HELPER)));
-}
-
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: {
@@ -184,25 +123,11 @@ const result = await build({
     'cli/apikey': path.join(IN, 'cli/apikey.js'),
   },
   outdir: OUT,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node24',
-  external: EXTERNAL,
-  plugins: [bundleOwnRequires],
-  // The one import.meta left (terminus, mapped-types) resolves relative to the bundle.
-  define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  // Comments and indentation dropped: a smaller file to read and compile.
-  minifyWhitespace: true,
-  // Scope hoisting renames colliding classes (DataSource2); error names, log contexts and
-  // Swagger schema names come from class names, so they keep their own.
-  keepNames: true,
+  ...COMMON_OPTIONS,
   sourcemap: 'linked',
   sourcesContent: false,
-  logLevel: 'warning',
 });
-if (result.errors.length) process.exit(1);
+exitOnErrors(result);
 for (const file of ['app.js', 'cli/db-prepare.js', 'cli/apikey.js']) {
   postProcess(path.join(OUT, file));
   keepOwnSources(path.join(OUT, `${file}.map`));

@@ -158,26 +158,31 @@ function enableCors(app: NestFastifyApplication, config: AppConfig): void {
 }
 
 function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('bookapi')
-      .setDescription(
-        'Books API on PostgreSQL. Errors are application/problem+json (RFC 9457). ' +
-          'Writes to a book need its ETag in If-Match. Writes need a bearer token or an API key with the ' +
-          'scope each operation names (Authorize, above).',
-      )
-      .setVersion('1.0')
-      .addServer('/', 'This server')
-      .addTag('books', 'Create, list, read, change and delete books')
-      .addTag('health', 'Liveness and readiness probes')
-      .build(),
-  );
-  publishIdempotencyPolicy(document, app.get(idempotencyConfig.KEY));
+  // Built at the first request for /docs or /docs-json, not at startup: a start (and a watch-mode
+  // restart) does not wait for it.
+  const document = (): OpenAPIObject => {
+    const built = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('bookapi')
+        .setDescription(
+          'Books API on PostgreSQL. Errors are application/problem+json (RFC 9457). ' +
+            'Writes to a book need its ETag in If-Match. Writes need a bearer token or an API key with the ' +
+            'scope each operation names (Authorize, above).',
+        )
+        .setVersion('1.0')
+        .addServer('/', 'This server')
+        .addTag('books', 'Create, list, read, change and delete books')
+        .addTag('health', 'Liveness and readiness probes')
+        .build(),
+    );
+    publishIdempotencyPolicy(built, app.get(idempotencyConfig.KEY));
+    const routes = routePolicies(app.get(DiscoveryService), app.get(MetadataScanner), app.get(Reflector));
+    documentSecurity(built, routes, auth, keys.tokenEndpoint);
+    return built;
+  };
   const auth = app.get<AuthConfig>(authConfig.KEY);
   const keys = app.get(JwtVerifier).keys;
-  const routes = routePolicies(app.get(DiscoveryService), app.get(MetadataScanner), app.get(Reflector));
-  documentSecurity(document, routes, auth, keys.tokenEndpoint);
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
     jsonDocumentUrl: 'docs-json',
     // In development on loopback, authorized with the service's own key (src/auth/api-keys/development-key.ts).

@@ -80,9 +80,9 @@ async function get(url: string): Promise<{ status: number; body: string } | unde
 }
 
 /**
- * A developer's loop: `npm run start:dev` (nest start --watch) in a copy of the project,
- * an edit to a source file, the service restarting with the edit, then Ctrl-C's SIGTERM
- * cousin to the whole process group, leaving no node and no postgres behind.
+ * A developer's loop: `npm run start:dev` (scripts/dev.mjs) in a copy of the project, an edit
+ * to a source file, the service restarting with the edit, a type error printed by the checker,
+ * then Ctrl-C's SIGTERM cousin to the whole process group, leaving no node and no postgres behind.
  */
 describe('npm run start:dev (watch mode)', () => {
   let tmp: string;
@@ -146,9 +146,9 @@ describe('npm run start:dev (watch mode)', () => {
     };
     const log = running.output;
     /** PIDs of the app processes that logged "Listening on", in order. */
-    const listeners = () => {
-      // Fail fast rather than wait out the timeout: a compile error stops the CLI from starting the app.
-      const broken = /Found [1-9]\d* errors?\b|Startup failed.*/.exec(log());
+    const listeners = (typeErrorExpected = false) => {
+      // Fail fast rather than wait out the timeout: the project has no type error until the test adds one.
+      const broken = (typeErrorExpected ? /Startup failed.*/ : /Found [1-9]\d* errors?\b|Startup failed.*/).exec(log());
       if (broken) throw new Error(`start:dev did not start the app (${broken[0]}):\n${log().slice(-4000)}`);
       return [...log().matchAll(/ INFO \((\d+)\): .*Listening on http/g)].map((m) => Number(m[1]));
     };
@@ -184,6 +184,23 @@ describe('npm run start:dev (watch mode)', () => {
     expect((JSON.parse(edited.body) as { info: { title: string } }).info.title).toBe('bookapi (edited while watching)');
     await expect(get(`${baseUrl}/health/ready`)).resolves.toMatchObject({ status: 200 });
 
+    // A type error: SWC still runs the code, and the type checker says so in the same terminal.
+    fs.appendFileSync(setup, "\nexport const notANumber: number = 'a string';\n");
+    const typeError = await until(
+      'the type checker to report the error',
+      () => /src\/app\.setup\.ts\(\d+,\d+\): error TS2322/.exec(log())?.[0],
+      STARTUP_MS,
+      log,
+    );
+    expect(typeError).toContain('error TS2322');
+    await until('a third "Listening on"', () => (listeners(true).length >= 3 ? true : undefined), STARTUP_MS, log);
+    await until(
+      '/health/ready after the third start',
+      async () => ((await get(`${baseUrl}/health/ready`))?.status === 200 ? true : undefined),
+      30_000,
+      log,
+    );
+
     process.kill(-proc.pid!, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
@@ -202,8 +219,8 @@ describe('npm run start:dev (watch mode)', () => {
       () => `${log()}\nstill alive:\n${leftovers(copyDir, dataDir).join('\n')}`,
     );
     expect(left).toEqual([]);
-    // Both exits were orderly: the restart's and the final one each stopped the cluster they started.
+    // Every exit was orderly: the two restarts' and the final one each stopped the cluster they started.
     expect(log()).not.toMatch(/Startup failed|Second SIG|left running .* by an earlier run/);
-    expect(log().match(/Embedded PostgreSQL stopped/g)).toHaveLength(2);
+    expect(log().match(/Embedded PostgreSQL stopped/g)).toHaveLength(3);
   });
 });
