@@ -31,13 +31,7 @@ describe('behind PgBouncer in transaction mode', () => {
   let baseUrl: string;
 
   const env = (extra: Record<string, string> = {}) => ({
-    DATABASE_URL: bouncer.url(DATABASE).toString(),
-    DATABASE_DIRECT_URL: cluster.url(DATABASE, serviceRoles().serving).toString(),
-    // The owner role migrates; the superuser only creates the roles and the database.
-    DATABASE_MIGRATION_URL: cluster.url(DATABASE, serviceRoles().owner).toString(),
-    DATABASE_ADMIN_URL: cluster.url().toString(),
-    DB_POOLER: 'transaction',
-    DB_SCHEMA_MODE: 'migrate',
+    ...bouncer.serviceEnv(cluster, DATABASE),
     NODE_ENV: 'test',
     LOG_LEVEL: 'log',
     THROTTLE_ENABLED: 'false',
