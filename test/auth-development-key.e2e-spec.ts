@@ -30,6 +30,8 @@ describe('the development API key of a zero-config start', () => {
       EMBEDDED_PG_PORT: String(await freePort()),
       NODE_ENV: 'development',
       AUTH_DISABLED: 'false',
+      // Trusted, so that Fastify's request.hostname would follow X-Forwarded-Host (see the rebinding case).
+      TRUST_PROXY: '127.0.0.1',
     };
   });
 
@@ -73,6 +75,12 @@ describe('the development API key of a zero-config start', () => {
     const rebound = await request(app.baseUrl!).get('/docs/swagger-ui-init.js').set('Host', 'attacker.example:80');
     expectProblem(rebound, 403);
     expect(rebound.text).not.toContain(key);
+    const forwarded = await request(app.baseUrl!)
+      .get('/docs/swagger-ui-init.js')
+      .set('Host', 'attacker.example')
+      .set('X-Forwarded-Host', 'localhost');
+    expectProblem(forwarded, 403);
+    expect(forwarded.text).not.toContain(key);
 
     expect(app.output()).toContain(`Development API key (books:read books:write books:delete) created in ${keyFile}`);
     expect(app.output()).toContain(`curl -H "X-API-Key: $(cat ${keyFile})"`);
@@ -84,6 +92,7 @@ describe('the development API key of a zero-config start', () => {
     const key = readKey();
     const second = await launch();
     expect(second.output()).toContain(`reused from ${keyFile}`);
+    expect(second.output()).not.toContain(key);
     expect(readKey()).toBe(key);
     await post(second, key).expect(201);
 
@@ -104,5 +113,29 @@ describe('the development API key of a zero-config start', () => {
     await post(third, renewed).expect(201);
     expect(third.output()).not.toContain(renewed);
     await expect(third.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
+  });
+
+  it('a key file others could read is replaced: a new 0600 file, and the old key stops working', async () => {
+    const exposed = readKey();
+    fs.chmodSync(keyFile, 0o644);
+    const app = await launch();
+    expect(app.output()).toContain('could be read or written by others: its key is replaced by a new one');
+    const renewed = readKey();
+    expect(renewed).not.toBe(exposed);
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    expectProblem(await post(app, exposed), 401);
+    await post(app, renewed).expect(201);
+    await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
+  });
+
+  it('with the file gone, a usable key of that name is left alone and the log says how to get a new one', async () => {
+    const kept = readKey();
+    fs.rmSync(keyFile);
+    const app = await launch();
+    expect(app.output()).toContain('an API key named "development" is in use and its secret is not in');
+    expect(app.output()).toContain('npm run apikey -- revoke --name development');
+    expect(fs.existsSync(keyFile)).toBe(false);
+    await post(app, kept).expect(201);
+    await expect(app.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
   });
 });

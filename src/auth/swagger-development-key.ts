@@ -33,7 +33,8 @@ export function authorizeWithDevelopmentKey<T extends object>(
   fastify.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0];
     const initScript = path.startsWith(`${docsPath}/`) && path.endsWith('/swagger-ui-init.js');
-    if (!initScript || isLoopback(request.hostname)) {
+    // The Host header as sent: request.hostname may come from X-Forwarded-Host, which any page can set.
+    if (!initScript || isLoopback(hostWithoutPort(request.headers.host ?? ''))) {
       done();
       return;
     }
@@ -47,4 +48,9 @@ export function authorizeWithDevelopmentKey<T extends object>(
       .send(problemBody(problem, request.url, String(request.id)));
   });
   return options;
+}
+
+/** `localhost:3000` -> `localhost`, `[::1]:3000` -> `[::1]`. */
+export function hostWithoutPort(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
 }

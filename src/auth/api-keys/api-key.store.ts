@@ -66,9 +66,13 @@ export class ApiKeyStore {
     return rows.length > 0;
   }
 
-  /** Deletes a key outright (the development key, when it is replaced). */
-  async remove(name: string): Promise<void> {
-    await this.db.query('DELETE FROM api_keys WHERE name = $1', [name]);
+  /** Deletes the key of that name if it is `id`, revoked or expired (the development key, when replaced). */
+  async removeStale(name: string, id: string | undefined): Promise<void> {
+    await this.db.query(
+      `DELETE FROM api_keys WHERE name = $1
+         AND (id = $2 OR revoked_at IS NOT NULL OR (expires_at IS NOT NULL AND expires_at <= now()))`,
+      [name, id ?? null],
+    );
   }
 
   /** Records a use, unless one was recorded in the last `everyMs` (by this or another instance). */

@@ -50,8 +50,8 @@ export class DevelopmentApiKey implements OnApplicationBootstrap {
     const file = developmentKeyFile(this.database.embedded.dataDir);
     try {
       const kept = this.readKeyFile(file);
-      const reused = kept !== undefined && (await this.isActive(kept));
-      const key = reused ? kept : await this.replace(file);
+      const reused = !!kept?.trusted && (await this.isActive(kept.key));
+      const key = reused && kept ? kept.key : await this.replace(file, kept?.key);
       // Belt and braces: even a stray log line can never print it.
       AppLogger.addSecret(key);
       this.key = key;
@@ -77,8 +77,11 @@ export class DevelopmentApiKey implements OnApplicationBootstrap {
     );
   }
 
-  /** The key in the file, unless the file is missing or others could read or have written it. */
-  private readKeyFile(file: string): string | undefined {
+  /**
+   * The key in the file; `trusted` is false when others could read or have written the file, so its
+   * key must be replaced (and its row removed).
+   */
+  private readKeyFile(file: string): { key: string; trusted: boolean } | undefined {
     let key: string;
     let stat: fs.Stats;
     try {
@@ -91,9 +94,9 @@ export class DevelopmentApiKey implements OnApplicationBootstrap {
     const uid = process.getuid?.();
     if ((stat.mode & 0o077) !== 0 || (uid !== undefined && stat.uid !== uid)) {
       this.logger.warn(`${displayPath(file)} could be read or written by others: its key is replaced by a new one`);
-      return undefined;
+      return { key, trusted: false };
     }
-    return key;
+    return { key, trusted: true };
   }
 
   private async isActive(key: string): Promise<boolean> {
@@ -108,11 +111,18 @@ export class DevelopmentApiKey implements OnApplicationBootstrap {
     );
   }
 
-  /** A new key under the same name (the old row goes: its secret is lost, revoked or expired). */
-  private async replace(file: string): Promise<string> {
-    await this.store.remove(DEVELOPMENT_KEY_NAME);
+  /**
+   * A new key under the same name. The old row goes only if it was the file's key or can no longer
+   * be used: a usable key of that name made by someone else (`npm run apikey`) is left alone.
+   */
+  private async replace(file: string, previous: string | undefined): Promise<string> {
+    await this.store.removeStale(DEVELOPMENT_KEY_NAME, previous === undefined ? undefined : apiKeyIdOf(previous));
     const created = await this.store.create(DEVELOPMENT_KEY_NAME, ALL_SCOPES, null);
-    if (!created) throw new Error(`Another process made the API key "${DEVELOPMENT_KEY_NAME}" at the same time`);
+    if (!created)
+      throw new Error(
+        `an API key named "${DEVELOPMENT_KEY_NAME}" is in use and its secret is not in ${displayPath(file)}; ` +
+          `revoke it (npm run apikey -- revoke --name ${DEVELOPMENT_KEY_NAME}) to get a new development key`,
+      );
     // Written whole under a temporary name, then renamed: a reader never sees half a key.
     const temporary = `${file}.${process.pid}.tmp`;
     fs.rmSync(temporary, { force: true });
