@@ -228,4 +228,22 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
       });
     });
   });
+
+  describe('a keyed write on the only pooled connection', () => {
+    const fixture = useBooksApp(database, {
+      DB_POOL_MAX: '1',
+      // A read waiting for a second connection would get 503 after this, instead of its 412 or 404.
+      DB_CONNECT_TIMEOUT_MS: '2000',
+    });
+
+    it("answers 412 or 404 for an If-Match naming no version, reading inside the key's transaction", async () => {
+      const { id } = (await fixture.api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      const keyed = (req: request.Test) =>
+        req.set('Idempotency-Key', randomBytes(8).toString('hex')).set('If-Match', '"v1"');
+      expectProblem(await keyed(fixture.api().patch(`/books/${id}`)).send({ title: 'never' }), 412);
+      expectProblem(await keyed(fixture.api().delete(`/books/${id}`)), 412);
+      expectProblem(await keyed(fixture.api().delete('/books/00000000-0000-4000-8000-000000000000')), 404);
+      await expect(bookRow(database.db.url, id)).resolves.toMatchObject({ version: 1 });
+    });
+  });
 });

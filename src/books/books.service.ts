@@ -146,9 +146,13 @@ export class BooksService {
     });
   }
 
-  /** 412 when the book exists, else 404; one statement, so no transaction. */
+  /**
+   * 412 when the book exists, else 404; one statement, so no transaction of its own. Inside a keyed
+   * write's transaction it reads there: a second pooled connection could wait on every other one.
+   */
   private async matchFailed(id: string): Promise<ProblemException> {
-    return (await this.books.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+    const books = this.transactions.joined()?.withRepository(this.books) ?? this.books;
+    return (await books.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
   }
 
   private mapWriteError(error: unknown, fieldOfIsbn: (isbn?: string) => string): unknown {

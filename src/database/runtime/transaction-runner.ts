@@ -40,6 +40,11 @@ export class TransactionRunner {
     return this.run((manager) => this.shared.run(manager, () => work(manager)), options);
   }
 
+  /** The manager of the `runShared` transaction this call runs in, if any. */
+  joined(): EntityManager | undefined {
+    return this.shared.getStore();
+  }
+
   /**
    * One statement on the connection of `manager`'s transaction, through pg itself: TypeORM's
    * query() adds a broadcaster, a QueryResult and several promises per statement (record 0021).
