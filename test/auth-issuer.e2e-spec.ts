@@ -2,15 +2,9 @@ import { bookInput } from './factories/book.factory';
 import { useBooksApp } from './helpers/books-app';
 import { IdentityProvider, useIdentityProvider } from './helpers/identity-provider';
 import { type SpawnedApp, useSpawnedApp, waitForListening } from './helpers/spawn-app';
+import { until } from './helpers/until';
 
 /** Retries `attempt` until it returns true; the service retries the issuer in the background. */
-async function eventually(what: string, attempt: () => Promise<boolean>, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await attempt())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** The service and its issuer over time: key rotation, the issuer going away, and never reaching it. */
 describe('Bearer tokens while the issuer rotates keys or is down (access control on)', () => {
@@ -81,7 +75,7 @@ describe('A service that has never reached its issuer (access control on)', () =
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(bookInput()),
       });
-    await eventually('a write with the token', async () => (await send()).status === 201);
+    await until('a write with the token', async () => (await send()).status === 201, 40_000);
     expect((await fetch(`${baseUrl}/health/ready`)).status).toBe(200);
     expect(app.output()).not.toContain(token);
   });
@@ -105,7 +99,7 @@ describe('A service that has never reached its issuer (access control on)', () =
     }
     // The request line is written once the response is sent; give the log a moment to arrive.
     const line = /GET \/books\/0{8}-0000-4000-8000-0{12}\?access_token=\*\*\* 404/;
-    await eventually('the request line with the redacted query', () => Promise.resolve(line.test(running.output())));
+    await until('the request line with the redacted query', () => line.test(running.output()), 40_000);
     expect(running.output()).not.toContain(forged);
   });
 });

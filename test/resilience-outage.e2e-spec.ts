@@ -2,6 +2,7 @@ import request, { Response } from 'supertest';
 import { uniqueIsbn13 } from './factories/book.factory';
 import { useClusterApp } from './helpers/cluster-app';
 import { query } from './helpers/test-database';
+import { until } from './helpers/until';
 
 const APP_NAME = 'bookapi-outage-test';
 /**
@@ -31,15 +32,6 @@ function answered(send: () => request.Test): Promise<Response> {
   return send()
     .timeout(HANG_AFTER_MS)
     .then((res) => res);
-}
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await condition().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { PgCluster } from '../helpers/pg-cluster';
 import { serviceRoles } from '../helpers/service-roles';
 import { SpawnedApp, spawnApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
+import { until } from '../helpers/until';
 
 const DATABASE = 'bookapi_test_idempotency_replicas';
 
@@ -30,14 +31,8 @@ describe('Idempotency-Key with a read replica (real streaming standby)', () => {
     return { status: res.status, source: res.headers['x-read-source'] as string | undefined };
   };
   const count = async (sql: string, params: unknown[]) => (await query<{ n: number }>(primaryUrl, sql, params))[0].n;
-  /** Repeats `attempt` until it holds; fails after 30 s (a convergence bound, not a timing). */
-  const eventually = async (what: string, attempt: () => Promise<boolean>) => {
-    const deadline = Date.now() + 30_000;
-    while (!(await attempt())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within 30 s\n${app?.output().slice(-3000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const eventually = (what: string, attempt: () => Promise<boolean>) =>
+    until(what, attempt, 30_000, () => app?.output().slice(-3000) ?? '');
   const onStandby = async (id: string) => {
     const { status, source } = await read(id);
     return status === 200 && source === 'replica-1';

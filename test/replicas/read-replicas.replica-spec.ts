@@ -16,6 +16,7 @@ import { PgCluster } from '../helpers/pg-cluster';
 import { serviceRoles } from '../helpers/service-roles';
 import { SpawnedApp, spawnApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
+import { until } from '../helpers/until';
 
 const DATABASE = 'bookapi_test_replicas';
 const CHECK_INTERVAL_MS = 250;
@@ -50,13 +51,8 @@ describe('read replicas on a real streaming standby', () => {
     return { id: (res.body as { id: string }).id, token };
   };
   /** Repeats `attempt` until it returns true; fails after `deadlineMs` (a convergence bound, not a timing). */
-  const eventually = async (what: string, attempt: () => Promise<boolean>, deadlineMs = 30_000) => {
-    const deadline = Date.now() + deadlineMs;
-    while (!(await attempt())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${deadlineMs} ms\n${app?.output().slice(-3000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const eventually = (what: string, attempt: () => Promise<boolean>, deadlineMs = 30_000) =>
+    until(what, attempt, deadlineMs, () => app?.output().slice(-3000) ?? '');
   const replicaState = async (): Promise<{ name: string; state: string }> => {
     const res = await api().get('/health/ready').expect(200);
     const body = res.body as { details: { replicas: { replicas: { name: string; state: string }[] } } };

@@ -7,17 +7,10 @@ import { PgCluster } from '../helpers/pg-cluster';
 import { serviceRoles } from '../helpers/service-roles';
 import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
+import { until } from '../helpers/until';
 
 const DATABASE = 'bookapi_test_pgbouncer';
 const APP_NAME = 'bookapi-pgbouncer-test';
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * Three instances of the built service behind a real PgBouncer 1.18 in transaction mode

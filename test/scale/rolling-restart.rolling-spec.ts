@@ -4,10 +4,10 @@ import { freePort } from '../../src/lib/free-port';
 import { HaProxy } from '../helpers/haproxy';
 import { PgBouncer } from '../helpers/pgbouncer';
 import { PgCluster } from '../helpers/pg-cluster';
-import { serviceRoles } from '../helpers/service-roles';
 import { RedisServer } from '../helpers/redis-server';
 import { spawnApp, SpawnedApp, waitForListening } from '../helpers/spawn-app';
 import { query } from '../helpers/test-database';
+import { until } from '../helpers/until';
 import { LoadFigures, RollingLoad } from './rolling-load';
 
 const DATABASE = 'bookapi_test_rolling';
@@ -17,15 +17,6 @@ const MAX_REQUESTS = 40_000;
 const DRAIN_DELAY_MS = 1500;
 /** Restart rounds (each instance once per round) the control may take to show a failure. */
 const CONTROL_ROUNDS = 3;
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return Date.now() - started;
-}
 
 /**
  * The scale-out setup on one machine: PostgreSQL, PgBouncer (transaction mode), Redis, two
@@ -52,13 +43,7 @@ describe('rolling restart behind haproxy', () => {
       NODE_ENV: 'test',
       PORT: String(ports[i]),
       LOG_LEVEL: 'log',
-      DATABASE_URL: bouncer.url(DATABASE).toString(),
-      DATABASE_DIRECT_URL: cluster.url(DATABASE, serviceRoles().serving).toString(),
-      // The owner role migrates; the superuser only creates the roles and the database.
-      DATABASE_MIGRATION_URL: cluster.url(DATABASE, serviceRoles().owner).toString(),
-      DATABASE_ADMIN_URL: cluster.url().toString(),
-      DB_POOLER: 'transaction',
-      DB_SCHEMA_MODE: 'migrate',
+      ...bouncer.serviceEnv(cluster, DATABASE),
       DB_POOL_MAX: '5',
       REDIS_URL: redis.url,
       THROTTLE_LIMIT: '1000000',
