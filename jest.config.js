@@ -3,12 +3,13 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 
 /**
- * End-to-end suites that take long: crashes, restarts and kills under load, concurrency, and one
+ * End-to-end suites that take long: outages, crashes, restarts and kills under load, concurrency, and one
  * TypeORM CLI run per migration (it grows with each). `npm run test:slow` runs them, and .ci/run
  * does, so that `npm test` stays a few minutes. Same setup as the other e2e suites.
  */
 const SLOW = [
   'test/migrations.e2e-spec.ts',
+  'test/resilience-outage.e2e-spec.ts',
   'test/resilience-restart.e2e-spec.ts',
   'test/dropped-connections.e2e-spec.ts',
   'test/embedded-initdb-interrupted.e2e-spec.ts',
