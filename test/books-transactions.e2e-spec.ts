@@ -245,5 +245,17 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
       expectProblem(await keyed(fixture.api().delete('/books/00000000-0000-4000-8000-000000000000')), 404);
       await expect(bookRow(database.db.url, id)).resolves.toMatchObject({ version: 1 });
     });
+
+    it('answers 409 for a keyed batch that repeats an ISBN, checking the table inside its transaction', async () => {
+      const [first, second] = [bookInput(), bookInput()];
+      const before = await countBooks(database.db.url);
+      const res = await fixture
+        .api()
+        .post('/books/batch')
+        .set('Idempotency-Key', randomBytes(8).toString('hex'))
+        .send({ books: [first, second, first] });
+      expectProblem(res, 409, { detail: /books\[2\] repeats the ISBN/ });
+      await expect(countBooks(database.db.url)).resolves.toBe(before);
+    });
   });
 });

@@ -88,7 +88,7 @@ export class BooksService {
   }
 
   private async takenIsbns(isbns: string[]): Promise<Set<string>> {
-    const rows = await this.books
+    const rows = await this.checks()
       .createQueryBuilder('book')
       .select('book.isbn', 'isbn')
       .where('book.isbn IN (:...isbns)', { isbns })
@@ -146,13 +146,17 @@ export class BooksService {
     });
   }
 
-  /**
-   * 412 when the book exists, else 404; one statement, so no transaction of its own. Inside a keyed
-   * write's transaction it reads there: a second pooled connection could wait on every other one.
-   */
+  /** 412 when the book exists, else 404; one statement, so no transaction of its own. */
   private async matchFailed(id: string): Promise<ProblemException> {
-    const books = this.transactions.joined()?.withRepository(this.books) ?? this.books;
-    return (await books.existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+    return (await this.checks().existsBy({ id })) ? preconditionFailed(id) : notFound(id);
+  }
+
+  /**
+   * The repository for a check before the write: inside a keyed write's transaction it reads there,
+   * since a second pooled connection could wait on every other one.
+   */
+  private checks(): Repository<Book> {
+    return this.transactions.joined()?.withRepository(this.books) ?? this.books;
   }
 
   private mapWriteError(error: unknown, fieldOfIsbn: (isbn?: string) => string): unknown {
