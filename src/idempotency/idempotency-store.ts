@@ -19,8 +19,8 @@ export interface RecordedAnswer {
   etag: string | null;
 }
 
-/** One statement on the write's transaction (TransactionRunner.query). */
-export type Statement = <R>(sql: string, params: unknown[]) => Promise<R[]>;
+/** One statement on the write's transaction (TransactionRunner.query); `name` may prepare it once per connection. */
+export type Statement = <R>(sql: string, params: unknown[], name: string) => Promise<R[]>;
 
 export type LookupResult =
   /** Held by this transaction now, with no live answer: the write may run. */
@@ -62,7 +62,7 @@ type LookupRow = { free: boolean; fingerprint: Buffer | null } & {
 /** Takes the key for this transaction (on the primary), or reads the answer it recorded. */
 export async function lookUpKey(query: Statement, claim: KeyClaim): Promise<LookupResult> {
   const { scope, method, route, key } = claim;
-  const [row] = await query<LookupRow>(LOOKUP, [scope, method, route, key, IDEMPOTENCY_KEY_LOCK_CLASS]);
+  const [row] = await query<LookupRow>(LOOKUP, [scope, method, route, key, IDEMPOTENCY_KEY_LOCK_CLASS], 'idem_lookup');
   if (!row.free) return { kind: 'busy' };
   if (row.fingerprint === null) return { kind: 'free' };
   // Rows commit with their answer; one without (never seen) is treated as still in flight.
@@ -81,7 +81,7 @@ export async function lookUpKey(query: Statement, claim: KeyClaim): Promise<Look
  */
 export async function recordAnswer(query: Statement, claim: KeyClaim, answer: RecordedAnswer): Promise<boolean> {
   const { scope, method, route, key } = claim;
-  const rows = await query(RECORD, [
+  const params = [
     scope,
     method,
     route,
@@ -91,7 +91,7 @@ export async function recordAnswer(query: Statement, claim: KeyClaim, answer: Re
     answer.body,
     answer.location,
     answer.etag,
-    claim.ttlHours,
-  ]);
+  ];
+  const rows = await query(RECORD, [...params, claim.ttlHours], 'idem_record');
   return rows.length > 0;
 }

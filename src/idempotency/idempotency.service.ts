@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callerScope, principalOf } from '../auth/principal';
 import { ProblemException } from '../common/problem-details';
+import { databaseConfig } from '../config/database.config';
 import { idempotencyConfig } from '../config/idempotency.config';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
 import { delay } from '../lib/timers';
@@ -41,7 +42,14 @@ export class IdempotencyService {
   constructor(
     private readonly transactions: TransactionRunner,
     @Inject(idempotencyConfig.KEY) private readonly config: ConfigType<typeof idempotencyConfig>,
-  ) {}
+    @Inject(databaseConfig.KEY) database: ConfigType<typeof databaseConfig>,
+  ) {
+    // Prepared once per connection where it is one server session (not behind PgBouncer in transaction
+    // mode): parsing and planning both statements on every request was much of their PostgreSQL CPU.
+    this.prepared = database.pooler === 'none';
+  }
+
+  private readonly prepared: boolean;
 
   async run<T>(request: FastifyRequest, reply: FastifyReply, write: () => Promise<WriteAnswer<T>>): Promise<T> {
     const key = parseIdempotencyKey(request.headers['idempotency-key']);
@@ -90,7 +98,8 @@ export class IdempotencyService {
   ): Promise<Outcome<WriteAnswer<T>>> {
     // Shared: the service's own transaction joins this one, so the key and the write commit together.
     return this.transactions.runShared(async (manager): Promise<Outcome<WriteAnswer<T>>> => {
-      const query: Statement = <R>(sql: string, params: unknown[]) => this.transactions.query<R>(manager, sql, params);
+      const query: Statement = <R>(sql: string, params: unknown[], name: string) =>
+        this.transactions.query<R>(manager, sql, params, this.prepared ? name : undefined);
       const found = await lookUpKey(query, claim);
       if (found.kind !== 'free' || !write) return found;
       const done = await write();

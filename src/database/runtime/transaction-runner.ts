@@ -48,14 +48,17 @@ export class TransactionRunner {
   /**
    * One statement on the connection of `manager`'s transaction, through pg itself: TypeORM's
    * query() adds a broadcaster, a QueryResult and several promises per statement (record 0021).
+   * With `name`, a prepared statement: parsed once per connection, its plan kept. Only for a direct
+   * connection: a pooler in transaction mode may hand the next transaction another server session.
    */
-  async query<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  async query<T>(manager: EntityManager, sql: string, params: unknown[], name?: string): Promise<T[]> {
     const queryRunner = manager.queryRunner;
     if (!queryRunner) throw new Error('TransactionRunner.query needs the manager of a transaction');
     // As TypeORM's query() does: a released runner's client is back in the pool, maybe in another transaction.
     if (queryRunner.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const client = await clientOf(queryRunner);
-    return plainQuery(this.dataSource, sql, params, async () => (await client.query(sql, params)).rows as T[]);
+    const statement = name ? { name, text: sql, values: params } : { text: sql, values: params };
+    return plainQuery(this.dataSource, sql, params, async () => (await client.query(statement)).rows as T[]);
   }
 
   async run<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
