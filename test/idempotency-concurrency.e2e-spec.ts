@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { IDEMPOTENCY_KEY_LOCK_CLASS, IDEMPOTENCY_PRUNE_LOCK_KEY } from '../src/database/lifecycle/advisory-lock';
+import { IDEMPOTENCY_PRUNE_LOCK_KEY } from '../src/database/lifecycle/advisory-lock';
 import { requestFingerprint } from '../src/idempotency/fingerprint';
 import { IdempotencyPruner } from '../src/idempotency/idempotency-pruner';
+import { keyId } from '../src/idempotency/idempotency-store';
 import { bookInput } from './factories/book.factory';
 import { useBooksApp, useTestDatabase } from './helpers/books-app';
 import { expectProblem } from './helpers/expect-problem';
 import { query } from './helpers/test-database';
+import { until } from './helpers/until';
 
 /** The suites run without credentials, as the other in-process suites do. */
 const ENV = { AUTH_DISABLED: 'true' };
@@ -57,9 +59,11 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
   it('a retry while the first request holds its key waits, then gets 409 with Retry-After; later it runs', async () => {
     const key = randomUUID();
     const book = bookInput();
+    // A request in flight holds its key's row, inserted and not yet committed.
     const inFlight = await holding(
-      `SELECT pg_advisory_xact_lock($1, hashtext(concat_ws(E'\\n', 'anonymous', 'POST', '/books', $2::text)))`,
-      [IDEMPOTENCY_KEY_LOCK_CLASS, key],
+      `INSERT INTO idempotency_keys (id, scope, method, route, key, fingerprint, status, body, expires_at)
+       VALUES ($1, 'anonymous', 'POST', '/books', $2, $3, 201, '{}', now() + interval '1 day')`,
+      [keyId('anonymous', 'POST', '/books', key), key, requestFingerprint('POST', '/books', book)],
       () => second.api().post('/books').set('Idempotency-Key', key).send(book),
     );
     expectProblem(inFlight, 409, { type: 'idempotency-key-in-flight' });
@@ -68,10 +72,54 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
     await second.api().post('/books').set('Idempotency-Key', key).send(book).expect(201);
   });
 
+  it('a retry whose record waits on the first try in flight rolls its own write back when that commits, and replays', async () => {
+    const key = randomUUID();
+    const book = bookInput();
+    const recorded = { id: randomUUID(), ...book };
+    const holder = new Client({ connectionString: database.db.url.toString() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        `INSERT INTO idempotency_keys (id, scope, method, route, key, fingerprint, status, body, location, expires_at)
+         VALUES ($1, 'anonymous', 'POST', '/books', $2, $3, 201, $4, $5, now() + interval '1 day')`,
+        [
+          keyId('anonymous', 'POST', '/books', key),
+          key,
+          requestFingerprint('POST', '/books', book),
+          JSON.stringify(recorded),
+          `/books/${recorded.id}`,
+        ],
+      );
+      const pending = first
+        .api()
+        .post('/books')
+        .set('Idempotency-Key', key)
+        .send(book)
+        .then((res) => res);
+      await until(
+        'the retry waits on the key held by the first try',
+        async () =>
+          (await count(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )) > 0,
+      );
+      await holder.query('COMMIT');
+      const res = await pending;
+      expect([res.status, res.headers['idempotent-replayed'], res.body]).toEqual([201, 'true', recorded]);
+      expect(res.headers.location).toBe(`/books/${recorded.id}`);
+    } finally {
+      await holder.end();
+    }
+    // The retry had inserted its book before it waited: that rolled back with it.
+    await expect(count('SELECT count(*)::int AS n FROM books WHERE isbn = $1', [book.isbn])).resolves.toBe(0);
+    await expect(count('SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1', [key])).resolves.toBe(1);
+  });
+
   /**
-   * The lookup reads the key with its statement's snapshot, taken just before its advisory lock, so
-   * an answer committed in between is missed. These make that answer appear while a PATCH waits on
-   * the book's row lock, past its lookup: it must roll back its own write and replay that answer.
+   * A retry's write runs before its key is recorded, so an answer can commit while it runs. These
+   * make that answer appear while a PATCH waits on the book's row lock: it must roll back its own
+   * write and replay that answer.
    */
   describe('an answer recorded while the write runs', () => {
     const title = (id: string) =>
@@ -105,9 +153,14 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
       }
       const recorded = { id, title: 'Recorded elsewhere' };
       const record = (client: Client | URL) => {
-        const sql = `INSERT INTO idempotency_keys (scope, method, route, key, fingerprint, status, body, etag, expires_at)
-          VALUES ('anonymous', 'PATCH', '/books/:id', $1, $2, 200, $3, '"2"', now() + interval '1 day')`;
-        const params = [key, requestFingerprint('PATCH', `/books/${id}`, patch), JSON.stringify(recorded)];
+        const sql = `INSERT INTO idempotency_keys (id, scope, method, route, key, fingerprint, status, body, etag, expires_at)
+          VALUES ($4, 'anonymous', 'PATCH', '/books/:id', $1, $2, 200, $3, '"2"', now() + interval '1 day')`;
+        const params = [
+          key,
+          requestFingerprint('PATCH', `/books/${id}`, patch),
+          JSON.stringify(recorded),
+          keyId('anonymous', 'PATCH', '/books/:id', key),
+        ];
         return client instanceof URL ? query(client, sql, params) : client.query(sql, params);
       };
       return { holder, pending, recorded, record };
@@ -177,8 +230,9 @@ describe('Idempotency-Key: concurrency and expiry (real PostgreSQL, two instance
     const expired = 1200;
     await query(
       database.db.url,
-      `INSERT INTO idempotency_keys (scope, method, route, key, fingerprint, status, body, expires_at)
-       SELECT 'anonymous', 'POST', '/books', 'expired-' || n, '\\x00', 201, '{}', now() - interval '1 minute'
+      `INSERT INTO idempotency_keys (id, scope, method, route, key, fingerprint, status, body, expires_at)
+       SELECT sha256(('expired-' || n)::bytea), 'anonymous', 'POST', '/books', 'expired-' || n, '\\x00', 201, '{}',
+         now() - interval '1 minute'
        FROM generate_series(1, $1) n`,
       [expired],
     );

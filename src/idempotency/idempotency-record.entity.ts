@@ -5,20 +5,26 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * transaction of the write it guards, before COMMIT, so both exist or neither does.
  */
 @Entity({ name: 'idempotency_keys' })
-@Index('idempotency_keys_expires_at_idx', ['expiresAt'])
+// BRIN on expires_at, for pruning: rows arrive in expiry order, and a BRIN index costs a write almost
+// nothing. TypeORM cannot describe it, so it leaves it alone; migration IdempotencyKeyHash builds it.
+@Index('idempotency_keys_expires_at_brin', { synchronize: false })
 export class IdempotencyRecord {
-  /** The caller's principal id, or the one anonymous scope. */
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'idempotency_keys_pkey' })
+  /** SHA-256 of scope, method, route and key (keyId() in idempotency-store.ts). */
+  @PrimaryColumn({ type: 'bytea', primaryKeyConstraintName: 'idempotency_keys_pkey' })
+  id!: Buffer;
+
+  /** The caller's principal id, or the one anonymous scope; kept for people reading the table. */
+  @Column({ type: 'text' })
   scope!: string;
 
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'idempotency_keys_pkey' })
+  @Column({ type: 'text' })
   method!: string;
 
   /** The route's pattern, e.g. `/books/:id`; the concrete path is in the fingerprint. */
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'idempotency_keys_pkey' })
+  @Column({ type: 'text' })
   route!: string;
 
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'idempotency_keys_pkey' })
+  @Column({ type: 'text' })
   key!: string;
 
   /** SHA-256 of the method, path and canonical body (fingerprint.ts). */

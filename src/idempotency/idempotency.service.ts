@@ -1,15 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EntityManager } from 'typeorm';
 import { callerScope, principalOf } from '../auth/principal';
 import { ProblemException } from '../common/problem-details';
 import { databaseConfig } from '../config/database.config';
 import { idempotencyConfig } from '../config/idempotency.config';
 import { TransactionRunner } from '../database/runtime/transaction-runner';
+import { errorCode } from '../lib/postgres-error';
 import { delay } from '../lib/timers';
 import { requestFingerprint } from './fingerprint';
 import { parseIdempotencyKey } from './idempotency-key';
-import { type KeyClaim, lookUpKey, type RecordedAnswer, recordAnswer, type Statement } from './idempotency-store';
+import {
+  type KeyClaim,
+  keyId,
+  lookUpKey,
+  type RecordedAnswer,
+  recordAnswer,
+  type Statement,
+} from './idempotency-store';
 import { keyInFlight, keyRequired, keyReused } from './idempotency.errors';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -21,20 +30,20 @@ export interface WriteAnswer<T> {
   etag?: string;
 }
 
-type Outcome<T> =
-  | { kind: 'busy' | 'free' }
-  | { kind: 'recorded'; fingerprint: Buffer; answer: RecordedAnswer }
-  | { kind: 'done'; answer: T };
+/** A live key was there when this write tried to record it: roll the write back, then look the key up. */
+class KeyTaken extends Error {}
 
-/** Another request recorded an answer under the key while this one wrote: roll back, replay that. */
-class RecordedMeanwhile extends Error {}
+/** The record statement waited IDEMPOTENCY_WAIT_MS for a request that holds the key (lock_timeout). */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
- * Runs a write under the request's Idempotency-Key, when it has one: the key is taken in the
- * write's own transaction, and recorded with its answer in it before COMMIT, so a retry finds either
- * both or neither. A retry of a finished request gets its answer again, whatever its If-Match
- * says (the lookup comes before every check of the write); a retry of one still running waits
- * for it, then replays, or gets 409 after IDEMPOTENCY_WAIT_MS. A request that fails (validation,
+ * Runs a write under the request's Idempotency-Key, when it has one. The happy path adds one
+ * statement to the write's transaction: the key is recorded with its answer before COMMIT, so a
+ * retry finds either both or neither. The key is looked up only when that record meets a live key
+ * (this write rolls back and the recorded answer is replayed) or when the write fails with a 4xx
+ * (a retried PATCH's 412, a retried DELETE's 404, a retried POST's 409 on its ISBN: replayed if
+ * the first try recorded an answer). A retry of a request still running waits inside PostgreSQL for
+ * it to end, then replays, or gets 409 after IDEMPOTENCY_WAIT_MS. A request that fails (validation,
  * a 4xx, a rollback) records nothing, so its retry runs again.
  */
 @Injectable()
@@ -45,7 +54,7 @@ export class IdempotencyService {
     @Inject(databaseConfig.KEY) database: ConfigType<typeof databaseConfig>,
   ) {
     // Prepared once per connection where it is one server session (not behind PgBouncer in transaction
-    // mode): parsing and planning both statements on every request was much of their PostgreSQL CPU.
+    // mode): parsing and planning the statement on every request was much of its PostgreSQL CPU.
     this.prepared = database.pooler === 'none';
   }
 
@@ -57,61 +66,64 @@ export class IdempotencyService {
       if (this.config.keyRequired && request.method === 'POST') throw keyRequired();
       return answer(reply, await write());
     }
+    // The principal is set on whichever request object access control was given.
+    const scope = principalOf(request) ? callerScope(request) : callerScope(request.raw);
+    const route = request.routeOptions.url ?? pathOf(request.url);
     const claim: KeyClaim = {
-      // The principal is set on whichever request object access control was given.
-      scope: principalOf(request) ? callerScope(request) : callerScope(request.raw),
+      id: keyId(scope, request.method, route, key),
+      scope,
       method: request.method,
-      route: request.routeOptions.url ?? pathOf(request.url),
+      route,
       key,
       fingerprint: requestFingerprint(request.method, pathOf(request.url), request.body),
       ttlHours: this.config.ttlHours,
     };
+    const status = reply.statusCode;
     const giveUpAt = Date.now() + this.config.waitMs;
-    for (let pause = 10; ; pause = Math.min(2 * pause, 200)) {
-      let outcome: Outcome<WriteAnswer<T>>;
+    for (;;) {
+      let recording = false;
       try {
-        outcome = await this.attempt(claim, reply.statusCode, write);
+        // Shared: the service's own transaction joins this one, so the key and the write commit together.
+        const done = await this.transactions.runShared(async (manager) => {
+          const written = await write();
+          recording = true;
+          const recorded = await recordAnswer(
+            this.statements(manager),
+            claim,
+            {
+              status,
+              body: written.body === undefined ? null : JSON.stringify(written.body),
+              location: written.location ?? null,
+              etag: written.etag ?? null,
+            },
+            giveUpAt - Date.now(),
+          );
+          if (!recorded) throw new KeyTaken('a live answer is recorded under this Idempotency-Key');
+          return written;
+        });
+        return answer(reply, done);
       } catch (error) {
-        if (error instanceof RecordedMeanwhile) continue;
-        if (!(error instanceof ProblemException)) throw error;
-        // The write's own 4xx (404, 409, 412) may come from a first try that committed just before
-        // the lookup's lock (see idempotency-store): its answer, if recorded now, is the answer.
-        const recheck = await this.attempt<T>(claim, reply.statusCode).catch(() => undefined);
-        if (recheck?.kind !== 'recorded') throw error;
-        outcome = recheck;
+        if (recording && errorCode(error) === LOCK_NOT_AVAILABLE) throw keyInFlight();
+        const taken = error instanceof KeyTaken;
+        if (!taken && !(error instanceof ProblemException)) throw error;
+        // In a transaction of its own, after the write's rolled back: it sees what committed meanwhile
+        // whatever the write's isolation level.
+        const found = await this.transactions.run((manager) => lookUpKey(this.statements(manager), claim));
+        if (found) {
+          if (!found.fingerprint.equals(claim.fingerprint)) throw keyReused();
+          return replay(reply, found.answer);
+        }
+        if (!taken) throw error;
+        // The live key was gone by the look-up (it expired meanwhile) or has no answer: try again.
+        if (Date.now() >= giveUpAt) throw keyInFlight();
+        await delay(10);
       }
-      if (outcome.kind === 'done') return answer(reply, outcome.answer);
-      if (outcome.kind === 'recorded') {
-        if (!outcome.fingerprint.equals(claim.fingerprint)) throw keyReused();
-        return replay(reply, outcome.answer);
-      }
-      if (Date.now() + pause > giveUpAt) throw keyInFlight();
-      await delay(pause);
     }
   }
 
-  /** Without `write`, only looks: the answer recorded under the key, if any. */
-  private attempt<T>(
-    claim: KeyClaim,
-    status: number,
-    write?: () => Promise<WriteAnswer<T>>,
-  ): Promise<Outcome<WriteAnswer<T>>> {
-    // Shared: the service's own transaction joins this one, so the key and the write commit together.
-    return this.transactions.runShared(async (manager): Promise<Outcome<WriteAnswer<T>>> => {
-      const query: Statement = <R>(sql: string, params: unknown[], name: string) =>
-        this.transactions.query<R>(manager, sql, params, this.prepared ? name : undefined);
-      const found = await lookUpKey(query, claim);
-      if (found.kind !== 'free' || !write) return found;
-      const done = await write();
-      const recorded = await recordAnswer(query, claim, {
-        status,
-        body: done.body === undefined ? null : JSON.stringify(done.body),
-        location: done.location ?? null,
-        etag: done.etag ?? null,
-      });
-      if (!recorded) throw new RecordedMeanwhile('an answer was recorded under this Idempotency-Key meanwhile');
-      return { kind: 'done', answer: done };
-    });
+  private statements(manager: EntityManager): Statement {
+    return <R>(sql: string, params: unknown[], name: string) =>
+      this.transactions.query<R>(manager, sql, params, this.prepared ? name : undefined);
   }
 }
 

@@ -4,8 +4,7 @@ import { Client } from 'pg';
 export const SCHEMA_LOCK_KEY = 0x626b_0001;
 /** One instance at a time prunes expired idempotency keys. */
 export const IDEMPOTENCY_PRUNE_LOCK_KEY = 0x626b_0002;
-/** With a key's hash as the second half (the two-int form): the request that holds that key now. */
-export const IDEMPOTENCY_KEY_LOCK_CLASS = 0x626b_0003;
+// 0x626b_0003 marked an idempotency key in flight until record 0023; not reused, for instances still running it.
 
 /** How often a waiting instance tries the lock again. */
 const POLL_MS = 50;

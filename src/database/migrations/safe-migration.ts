@@ -47,14 +47,20 @@ export async function withLockTimeout(queryRunner: QueryRunner, migration: strin
  * it is dropped, concurrently, and built again. Migrations run one at a time under the schema
  * advisory lock, so an invalid index here is never another session's build in progress.
  */
-export async function createIndexConcurrently(queryRunner: QueryRunner, name: string, definition: string) {
+export async function createIndexConcurrently(
+  queryRunner: QueryRunner,
+  name: string,
+  definition: string,
+  options: { unique?: boolean } = {},
+) {
   const [existing] = (await queryRunner.query(
     `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
      WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
     [name],
   )) as { valid: boolean }[];
   if (existing && !existing.valid) await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(name)}`);
-  await queryRunner.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdent(name)} ${definition}`);
+  const unique = options.unique ? 'UNIQUE ' : '';
+  await queryRunner.query(`CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdent(name)} ${definition}`);
 }
 
 export function quoteIdent(name: string): string {

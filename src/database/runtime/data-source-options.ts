@@ -14,6 +14,7 @@ import { ApiKeys1796567415928 } from '../migrations/1796567415928-ApiKeys';
 import { TriggerFunctionsRunAsOwner1796567615189 } from '../migrations/1796567615189-TriggerFunctionsRunAsOwner';
 import { IdempotencyKeys1796567730217 } from '../migrations/1796567730217-IdempotencyKeys';
 import { BookAuthors1796568609659 } from '../migrations/1796568609659-BookAuthors';
+import { IdempotencyKeyHash1796600000000 } from '../migrations/1796600000000-IdempotencyKeyHash';
 
 /** Every entity, listed rather than globbed so the build, the CLI and the tests agree. */
 export const ENTITIES = [Book, IdempotencyRecord, ApiKey];
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   TriggerFunctionsRunAsOwner1796567615189,
   IdempotencyKeys1796567730217,
   BookAuthors1796568609659,
+  IdempotencyKeyHash1796600000000,
 ];
 
 /**
