@@ -19,7 +19,8 @@ ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
-COPY scripts/bundle.mjs scripts/esbuild-options.mjs ./scripts/
+COPY scripts/bundle.mjs scripts/esbuild-options.mjs scripts/launcher.cjs ./scripts/
+COPY scripts/lib/vlq.cjs ./scripts/lib/
 COPY src ./src
 RUN npm run build
 
@@ -37,5 +38,5 @@ USER node
 EXPOSE 3000
 # Exec form: node is the process that receives SIGTERM and drains (npm would not forward it).
 # The heap flags are package.json's config.nodeFlags (test/compose.e2e-spec.ts keeps them equal).
-# dist/main.js loads the bundle (dist/app.js) with the compile cache and source maps on.
+# dist/main.js loads the bundle (dist/app.js) with a V8 code cache and maps stack traces to src/.
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=80", "--no-concurrent-recompilation", "dist/main.js"]

@@ -94,5 +94,14 @@ export default tseslint.config(
     },
   },
   // Plain Node scripts run before anything is built: linted, but outside the TypeScript project.
-  { files: ['scripts/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['scripts/**/*.mjs', 'scripts/**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The production launcher (copied to dist/main.js) is CommonJS: it loads the bundle itself.
+    files: ['scripts/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly', setImmediate: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -11,53 +11,11 @@ import { build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { COMMON_OPTIONS, exitOnErrors, postProcess } from './esbuild-options.mjs';
+import { decodeVlq, encodeVlq } from './lib/vlq.cjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const IN = path.join(ROOT, 'build');
 const OUT = path.join(ROOT, 'dist');
-
-/** The launcher: compile cache and source maps must be on before the bundle is read. */
-const LAUNCHER = `'use strict';
-// Written by scripts/bundle.mjs. V8 keeps the compiled bundle in Node's compile cache
-// (NODE_COMPILE_CACHE, default the OS temp folder), and stack traces are mapped to src/*.ts.
-const { enableCompileCache, setSourceMapsSupport } = require('node:module');
-enableCompileCache();
-setSourceMapsSupport(true);
-require('./app.js');
-`;
-
-const VLQ = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function decodeVlq(segment) {
-  const values = [];
-  let value = 0;
-  let shift = 0;
-  for (const char of segment) {
-    const digit = VLQ.indexOf(char);
-    value += (digit & 31) << shift;
-    if (digit & 32) shift += 5;
-    else {
-      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return values;
-}
-
-function encodeVlq(values) {
-  let out = '';
-  for (const v of values) {
-    let rest = v < 0 ? (-v << 1) | 1 : v << 1;
-    do {
-      let digit = rest & 31;
-      rest >>>= 5;
-      if (rest) digit |= 32;
-      out += VLQ[digit];
-    } while (rest);
-  }
-  return out;
-}
 
 /**
  * Keeps the source map's mappings into src/ only. Stack frames in dependencies then show their
@@ -132,7 +90,19 @@ for (const file of ['app.js', 'cli/db-prepare.js', 'cli/apikey.js']) {
   postProcess(path.join(OUT, file));
   keepOwnSources(path.join(OUT, `${file}.map`));
 }
-fs.writeFileSync(path.join(OUT, 'main.js'), LAUNCHER);
+// The launcher: loads app.js with a code cache taken after a start (see scripts/launcher.cjs).
+exitOnErrors(
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [path.join(ROOT, 'scripts', 'launcher.cjs')],
+    outfile: path.join(OUT, 'main.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    logLevel: 'warning',
+  }),
+);
 console.log(
-  `bundled ${path.relative(ROOT, IN)}/ into ${path.relative(ROOT, OUT)}/app.js, cli/db-prepare.js and cli/apikey.js`,
+  `bundled ${path.relative(ROOT, IN)}/ into ${path.relative(ROOT, OUT)}/app.js (launcher main.js), cli/db-prepare.js and cli/apikey.js`,
 );

@@ -66,4 +66,5 @@ async function bootstrap(): Promise<void> {
   }
 }
 
-void bootstrap();
+/** Settles once the service listens; dist/main.js then saves the code cache of this start. */
+export const started = bootstrap();

@@ -1,0 +1,146 @@
+'use strict';
+/**
+ * dist/main.js, bundled there by scripts/bundle.mjs: loads the bundle (dist/app.js) with a V8 code
+ * cache that is taken once the service is listening, so it holds every function a start ran.
+ * Node's own compile cache is taken at compile time and holds only the top level: each module's
+ * body was still compiled at every start. See docs/decisions/0022-fast-starts.md.
+ *
+ * The cache lives beside Node's compile cache (NODE_COMPILE_CACHE, default the OS temp folder),
+ * one file per bundle content; a cache V8 rejects (another Node version or flags) is rewritten.
+ * Node maps stack traces only for files its own loader compiled, so frames in the bundle are
+ * mapped here, through dist/app.js.map (which keeps src/ only).
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const vm = require('node:vm');
+const { createRequire } = require('node:module');
+const { crc32 } = require('node:zlib');
+const { decodeVlq } = require('./lib/vlq.cjs');
+
+const file = path.join(__dirname, 'app.js');
+const source = fs.readFileSync(file, 'utf8');
+const cacheDir = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'node-compile-cache');
+// V8 checks a cache's version and flags but of the source only its length: the name carries the content.
+const cachePrefix = `bookapi-${crc32(file).toString(16)}-`;
+const cacheFile = path.join(cacheDir, `${cachePrefix}${crc32(source).toString(16)}.v8`);
+
+let cachedData;
+try {
+  cachedData = fs.readFileSync(cacheFile);
+} catch {
+  // No cache yet: this start compiles as it goes and writes one once listening.
+}
+
+// The wrapper sits on a line of its own, so the bundle's lines and columns are the file's.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
+  filename: file,
+  lineOffset: -1,
+  cachedData,
+  importModuleDynamically: (specifier) => import(specifier),
+});
+const mustWrite = cachedData === undefined || script.cachedDataRejected === true;
+cachedData = undefined;
+
+Error.prepareStackTrace = prepareStackTrace;
+const app = { exports: {} };
+script.runInThisContext()(app.exports, createRequire(file), app, file, __dirname);
+
+// src/main.ts exports its bootstrap: it resolves once the service listens (a failed start exits).
+if (mustWrite)
+  Promise.resolve(app.exports.started).then(
+    () => setImmediate(writeCache),
+    () => undefined,
+  );
+
+function writeCache() {
+  try {
+    const data = script.createCachedData();
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const partial = `${cacheFile}.${process.pid}`;
+    fs.writeFileSync(partial, data);
+    fs.renameSync(partial, cacheFile);
+    // Earlier builds' caches of this same bundle path are of no further use.
+    for (const name of fs.readdirSync(cacheDir)) {
+      if (name.startsWith(cachePrefix) && name.endsWith('.v8') && name !== path.basename(cacheFile)) {
+        fs.rmSync(path.join(cacheDir, name), { force: true });
+      }
+    }
+  } catch {
+    // A read-only or full disk costs the next start its speed, never this one its service.
+  }
+}
+
+let sourceMap;
+
+/** V8's stack format, with each frame in the bundle named by its src/*.ts file, line and column. */
+function prepareStackTrace(error, frames) {
+  let head;
+  try {
+    head = Error.prototype.toString.call(error);
+  } catch {
+    head = '<error>';
+  }
+  return head + frames.map((frame) => `\n    at ${mapFrame(frame)}`).join('');
+}
+
+function mapFrame(frame) {
+  const text = frame.toString();
+  try {
+    if (frame.getFileName() !== file) return text;
+    const line = frame.getLineNumber();
+    const column = frame.getColumnNumber();
+    sourceMap ??= loadSourceMap();
+    const original = sourceMap.find(line - 1, column - 1);
+    if (!original) return text;
+    const at = `${file}:${line}:${column}`;
+    const i = text.lastIndexOf(at);
+    return i < 0 ? text : `${text.slice(0, i)}${original}${text.slice(i + at.length)}`;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The bundle's source map, decoded a line at a time when a frame asks. A segment of one field
+ * ends a mapped stretch (scripts/bundle.mjs writes one after each stretch of src/), which Node's
+ * own SourceMap class would read as the previous file going on.
+ */
+function loadSourceMap() {
+  const map = JSON.parse(fs.readFileSync(`${file}.map`, 'utf8'));
+  const sources = map.sources.map((s) => path.resolve(__dirname, s));
+  const lines = map.mappings.split(';');
+  const decoded = [];
+  // VLQ fields are relative to the previous segment across lines: decode in order, up to the one asked for.
+  const state = { source: 0, line: 0, column: 0 };
+  const decodeUpTo = (n) => {
+    while (decoded.length <= n && decoded.length < lines.length) {
+      const segments = [];
+      let genColumn = 0;
+      for (const text of lines[decoded.length] ? lines[decoded.length].split(',') : []) {
+        const [dc, ds, dl, dcol] = decodeVlq(text);
+        genColumn += dc;
+        if (ds === undefined) {
+          segments.push({ genColumn });
+          continue;
+        }
+        state.source += ds;
+        state.line += dl;
+        state.column += dcol;
+        segments.push({ genColumn, source: sources[state.source], line: state.line, column: state.column });
+      }
+      decoded.push(segments);
+    }
+  };
+  return {
+    find(line, column) {
+      decodeUpTo(line);
+      let hit;
+      for (const segment of decoded[line] ?? []) {
+        if (segment.genColumn > column) break;
+        hit = segment;
+      }
+      return hit?.source === undefined ? undefined : `${hit.source}:${hit.line + 1}:${hit.column + 1}`;
+    },
+  };
+}
