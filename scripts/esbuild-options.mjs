@@ -143,12 +143,43 @@ const NAME_HELPER = 'var __name=(target,value)=>__defProp(target,"name",{value,c
 const LAZY_NAME_HELPER =
   'var __name=(target,value)=>target.name===value?target:__defProp(target,"name",{value,configurable:true})';
 
-/** The lazy __name helper and ASCII-only text, in a bundle esbuild wrote. */
+/**
+ * Each require() of a bundled ES module from CommonJS (tsc's output requires @nestjs/common in
+ * every file) and each import of a CommonJS module from ESM made a fresh copy of the module's
+ * exports, one getter per name, at every site: a few hundred names, dozens of sites. One copy per
+ * module is kept and reused; copying again adds only names that appeared since (a cycle can hand
+ * out a module before all its exports exist), so every site sees what it saw before.
+ */
+const INTEROP_HELPERS = [
+  'var __toESM=(mod,isNodeMode,target)=>(target=mod!=null?__create(__getProtoOf(mod)):{},__copyProps(isNodeMode||!mod||!mod.__esModule?__defProp(target,"default",{value:mod,enumerable:true}):target,mod))',
+  'var __toCommonJS=mod=>__copyProps(__defProp({},"__esModule",{value:true}),mod)',
+];
+const SHARED_VIEWS =
+  'var __views=[new WeakMap,new WeakMap,new WeakMap,new WeakMap];' +
+  'var __shared=(kind,make)=>(mod,isNodeMode)=>{if(mod===null||typeof mod!=="object"&&typeof mod!=="function")return make(mod,isNodeMode);' +
+  'const views=__views[kind+(isNodeMode?1:0)];const view=views.get(mod);' +
+  'if(view)return __copyProps(view,mod);const made=make(mod,isNodeMode);views.set(mod,made);return made};';
+
+function shareInteropViews(file, text) {
+  let shared = SHARED_VIEWS;
+  INTEROP_HELPERS.forEach((helper, i) => {
+    const name = helper.slice('var '.length, helper.indexOf('='));
+    if (!text.includes(`var ${name}=`)) return;
+    if (!text.includes(helper))
+      throw new Error(`${file}: esbuild's ${name} helper changed; update esbuild-options.mjs`);
+    const copy = helper.replace(`var ${name}=`, `var ${name}Copy=`);
+    text = text.replace(helper, `${shared}${copy};var ${name}=__shared(${2 * i},${name}Copy)`);
+    shared = '';
+  });
+  return text;
+}
+
+/** The lazy __name helper, shared interop views and ASCII-only text, in a bundle esbuild wrote. */
 export function postProcess(file) {
   const text = fs.readFileSync(file, 'utf8');
   if (!text.includes(NAME_HELPER))
     throw new Error(`${file}: esbuild's __name helper changed; update esbuild-options.mjs`);
-  fs.writeFileSync(file, asciiOnly(text.replace(NAME_HELPER, LAZY_NAME_HELPER)));
+  fs.writeFileSync(file, asciiOnly(shareInteropViews(file, text.replace(NAME_HELPER, LAZY_NAME_HELPER))));
 }
 
 export const exitOnErrors = (result) => {
