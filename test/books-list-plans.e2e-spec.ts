@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { BITMAP_ONLY } from '../src/books/books-list.bounds';
+import { type PlanNode, readEstimates } from '../src/books/books-list.plan';
 import { ListStatement, ListStatements } from '../src/books/books-list.statements';
 import { TEXT_STATISTICS_TARGET } from '../src/database/migrations/1796100000000-BookSearchStatistics';
 import { BOOK_SORT_FIELDS, ListBooksQueryDto } from '../src/books/dto/list-books-query.dto';
@@ -143,6 +144,20 @@ describe('GET /books: the plan of each list statement (real PostgreSQL, migrated
     // (Known words above that floor, with 150 more words: books-search.e2e-spec.ts.)
     const [, title, author, floor] = await branches('title author');
     expect([title, author]).toEqual([floor, floor]);
+  });
+
+  it('a one-word search: its estimate, and one for a word the statistics do not know', async () => {
+    const estimates = async (search: string) => {
+      const request = statements({ search });
+      const { sql, params } = request.estimate();
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(sql, params);
+      return readEstimates(request, rows[0]['QUERY PLAN'][0].Plan);
+    };
+    // No book has 'quill': the planner says for it what it says for '-'. 'title' is in every book.
+    const quill = await estimates('quill');
+    expect(quill.unknownWord).toBeGreaterThan(0);
+    expect(quill.matches).toBe(quill.unknownWord);
+    expect((await estimates('title')).matches).toBeGreaterThan(quill.unknownWord);
   });
 
   it(`the q estimate reads ${TEXT_STATISTICS_TARGET} histogram entries of title and author, not 100`, async () => {

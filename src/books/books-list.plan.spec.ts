@@ -58,6 +58,26 @@ describe('choosePlans: the decision table at the top of books-list.plan.ts, from
     expect(plans({ search: 'winter' }, explained(LONG_POSTINGS - 1))).toEqual(['search-index']);
   });
 
+  it('searches the index for a word expected no more often than a word the statistics do not know', () => {
+    // matches, then a word no book has: the planner's default, not a count.
+    expect(plans({ search: 'needle' }, explained(LONG_POSTINGS, LONG_POSTINGS))).toEqual(['search-index']);
+    expect(plans({ search: 'needle' }, explained(2 * LONG_POSTINGS, LONG_POSTINGS))).toEqual([
+      'search-sample',
+      'search-bitmap',
+    ]);
+  });
+
+  it('reads the unknown word of a search last, after the q words', () => {
+    // matches, then silent, harbor, an unknown prefix (q), then an unknown word (search).
+    const estimates = readEstimates(
+      request({ q: 'silent harbor', search: 'needle' }),
+      explained(30, 100, 7000, 50, 60),
+    );
+    expect(estimates).toEqual({ matches: 30, words: [100, 7000], wordEstimates: [], unknownWord: 60 });
+    // A plain-AND search has its words' estimates instead.
+    expect(readEstimates(request({ search: 'halfway silent' }), explained(9, 500, 26)).unknownWord).toBe(0);
+  });
+
   it(`samples a search expected to match ${LONG_POSTINGS}+, then reads the index under BITMAP_ONLY`, () => {
     expect(plans({ search: 'winter' }, explained(LONG_POSTINGS))).toEqual(['search-sample', 'search-bitmap']);
     expect(plans({ search: 'winter', author: 'Anonymous' }, explained(50_000))).toEqual([

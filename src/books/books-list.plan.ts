@@ -17,9 +17,9 @@ import type { ListRequest } from './books-list.request';
  * | plain words, and no filter           | matches >= LONG_POSTINGS                    |               | ANDed, or a first page  |
  * |                                      |                                             |               | cut by WORDS_BUDGET:    |
  * |                                      |                                             |               | the rows below          |
- * | search                               | matches >= LONG_POSTINGS                    | search-sample | SEARCH_CAP or fewer     |
- * |                                      |                                             |               | found: search-bitmap    |
- * | search                               | matches < LONG_POSTINGS, no common word     | search-index  |                         |
+ * | search                               | matches >= LONG_POSTINGS, and more than     | search-sample | SEARCH_CAP or fewer     |
+ * |                                      | for a word the statistics do not know       |               | found: search-bitmap    |
+ * | search                               | not so many, and no common word             | search-index  |                         |
  * | search                               | otherwise (many matches, or a common word)  | search-bitmap |                         |
  *
  * all, walk, search-index and search-bitmap always serve. A total is exact up to the plan's cap
@@ -37,19 +37,24 @@ export interface Estimates {
   words: number[];
   /** Per word of a plain-AND `search` (andWords): its books; none when the branches could not be told apart. */
   wordEstimates: number[];
+  /** For any other `search`: what the planner says for a word its statistics do not know; else 0. */
+  unknownWord: number;
 }
 
 /** The plans to try for a request, in order: each but the last may decline, and the next runs. */
 export function choosePlans(request: ListRequest, cursor: BookCursor | undefined, estimates?: Estimates): PlanName[] {
   if (request.query.search !== undefined) {
-    const { matches } = estimates!;
+    const { matches, unknownWord } = estimates!;
+    // The planner's figure for a word it does not know is a default, not a count: such a word is rarer
+    // than every word its statistics keep (docs/decisions/0015-search-sample.md).
+    const many = matches >= LONG_POSTINGS && matches > unknownWord;
     const plans: PlanName[] = [];
-    if (request.searchWords.length && (cursor?.words || (!cursor?.sample && matches >= LONG_POSTINGS))) {
+    if (request.searchWords.length && (cursor?.words || (!cursor?.sample && many))) {
       plans.push('words');
     }
-    if (matches >= LONG_POSTINGS) plans.push('search-sample');
+    if (many) plans.push('search-sample');
     const common = commonWords(request.andWords, estimates!.wordEstimates);
-    plans.push(matches < LONG_POSTINGS && !common.length ? 'search-index' : 'search-bitmap');
+    plans.push(!many && !common.length ? 'search-index' : 'search-bitmap');
     return plans;
   }
   if (!request.filters.length) return ['all'];
@@ -72,23 +77,26 @@ export interface PlanNode {
 /**
  * The estimates in EXPLAIN's plan of the estimate statement: one Append branch for the matches,
  * then one per q word and one for an unknown word (qWords), then one per word of a plain-AND
- * `search` (andWords). Should the planner not answer with one branch per statement (a parallel
- * plan), the q words count as common (the walk is the plan whose cost is bounded) and the search
- * words are not told apart.
+ * `search` (andWords), or for any other `search` one for an unknown word. Should the planner not
+ * answer with one branch per statement (a parallel plan), the q words count as common (the walk is
+ * the plan whose cost is bounded), the search words are not told apart, and no unknown word's
+ * estimate is known.
  */
 export function readEstimates(request: ListRequest, plan: PlanNode): Estimates {
   const words = request.qWords.length;
   const andWords = request.andWords.length;
-  const branches = 1 + (words ? words + 1 : 0) + andWords;
-  if (branches === 1) return { matches: plan['Plan Rows'], words: [], wordEstimates: [] };
+  const unknownSearch = request.query.search !== undefined && !andWords ? 1 : 0;
+  const branches = 1 + (words ? words + 1 : 0) + andWords + unknownSearch;
+  if (branches === 1) return { matches: plan['Plan Rows'], words: [], wordEstimates: [], unknownWord: 0 };
   if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== branches) {
-    return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], wordEstimates: [] };
+    return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], wordEstimates: [], unknownWord: 0 };
   }
   const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
+  const unknownWord = unknownSearch ? each.pop()! : 0;
   const wordEstimates = each.splice(each.length - andWords);
-  if (!words) return { matches, words: [], wordEstimates };
+  if (!words) return { matches, words: [], wordEstimates, unknownWord };
   const unknown = each.pop()!;
-  return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), wordEstimates };
+  return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), wordEstimates, unknownWord };
 }
 
 /**

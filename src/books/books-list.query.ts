@@ -153,7 +153,7 @@ export class BooksListQuery {
   }
 }
 
-const NO_ESTIMATES: Estimates = { matches: 0, words: [], wordEstimates: [] };
+const NO_ESTIMATES: Estimates = { matches: 0, words: [], wordEstimates: [], unknownWord: 0 };
 
 /** A search's total past SEARCH_CAP: the planner's estimate, and more than SEARCH_CAP. */
 function estimated(estimates: Estimates): number {

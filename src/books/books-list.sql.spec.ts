@@ -38,6 +38,7 @@ const PLANS: Record<string, { requests: Request[]; build: (statements: ListState
       list('?author=Ursula K. Le Guin&publishedFrom=1960', { author: 'Ursula K. Le Guin', publishedFrom: 1960 }),
       list('?q=silent harbor needle', { q: 'silent harbor needle' }),
       list('?search=Halfway Silent', { search: 'Halfway Silent' }),
+      list('?search=Needle', { search: 'Needle' }),
       list('?search="winter cathedral"&isbn=9780262033848', { search: '"winter cathedral"', isbn: '9780262033848' }),
     ],
     build: (statements) => statements.estimate(),

@@ -10,6 +10,10 @@ EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE (book.title ILIKE $1 OR boo
 -- params: ["Halfway Silent","halfway","silent"]
 EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.search_vector @@ websearch_to_tsquery('simple', $1) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $2) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $3);
 
+-- GET /books?search=Needle
+-- params: ["Needle"]
+EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.search_vector @@ websearch_to_tsquery('simple', $1) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ $$'-'$$::tsquery;
+
 -- GET /books?search="winter cathedral"&isbn=9780262033848
 -- params: ["9780262033848","\"winter cathedral\""]
-EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.isbn = $1 AND book.search_vector @@ websearch_to_tsquery('simple', $2);
+EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.isbn = $1 AND book.search_vector @@ websearch_to_tsquery('simple', $2) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ $$'-'$$::tsquery;
