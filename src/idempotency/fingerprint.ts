@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * What makes two requests under one key "the same request": the method, the path and the JSON
@@ -6,10 +6,8 @@ import { createHash } from 'node:crypto';
  * (If-Match included) are not part of it: a retry replays whatever they say.
  */
 export function requestFingerprint(method: string, path: string, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(`${method} ${path}\n`)
-    .update(body === undefined ? '' : canonicalJson(body))
-    .digest();
+  // One-shot hash(): no Hash object per request.
+  return hash('sha256', `${method} ${path}\n${body === undefined ? '' : canonicalJson(body)}`, 'buffer');
 }
 
 /** JSON with object keys in code-unit order at every depth; arrays keep their order. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Which key a request uses, and what makes a retry the same request. */
 export interface KeyClaim {
@@ -37,7 +37,7 @@ export type Statement = <R>(sql: string, params: unknown[], name: string) => Pro
  * `sha256(convert_to(concat_ws(E'\n', scope, method, route, key), 'UTF8'))`.
  */
 export function keyId(scope: string, method: string, route: string, key: string): Buffer {
-  return createHash('sha256').update(`${scope}\n${method}\n${route}\n${key}`).digest();
+  return hash('sha256', `${scope}\n${method}\n${route}\n${key}`, 'buffer');
 }
 
 /**
