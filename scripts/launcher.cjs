@@ -14,13 +14,15 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire } = require('node:module');
+const { createRequire, enableCompileCache } = require('node:module');
 const { crc32 } = require('node:zlib');
 const { decodeVlq } = require('./lib/vlq.cjs');
 
 const file = path.join(__dirname, 'app.js');
 const source = fs.readFileSync(file, 'utf8');
 const cacheDir = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'node-compile-cache');
+// What stays outside the bundle (pg, and OpenTelemetry's SDK with tracing on) uses Node's own cache.
+enableCompileCache(cacheDir);
 // V8 checks a cache's version and flags but of the source only its length: the name carries the content.
 const cachePrefix = `bookapi-${crc32(file).toString(16)}-`;
 const cacheFile = path.join(cacheDir, `${cachePrefix}${crc32(source).toString(16)}.v8`);
