@@ -5,8 +5,9 @@
  * Node's own compile cache is taken at compile time and holds only the top level: each module's
  * body was still compiled at every start. See docs/decisions/0022-fast-starts.md.
  *
- * The cache lives beside Node's compile cache (NODE_COMPILE_CACHE, default the OS temp folder),
- * one file per bundle content; a cache V8 rejects (another Node version or flags) is rewritten.
+ * The cache lives in a folder of this user's beside Node's compile cache (NODE_COMPILE_CACHE,
+ * default the OS temp folder), one file per bundle content; a cache V8 rejects (another Node
+ * version or flags) is rewritten.
  * Node maps stack traces only for files its own loader compiled, so frames in the bundle are
  * mapped here, through dist/app.js.map (which keeps src/ only).
  */
@@ -20,18 +21,43 @@ const { decodeVlq } = require('./lib/vlq.cjs');
 
 const file = path.join(__dirname, 'app.js');
 const source = fs.readFileSync(file, 'utf8');
-const cacheDir = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'node-compile-cache');
+const compileCacheDir = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'node-compile-cache');
 // What stays outside the bundle (pg, and OpenTelemetry's SDK with tracing on) uses Node's own cache.
-enableCompileCache(cacheDir);
+enableCompileCache(compileCacheDir);
+// V8 runs a code cache's bytecode as is: only a folder no one else can write to is used.
+const cacheDir = ownFolder(path.join(compileCacheDir, `bookapi-${process.getuid?.() ?? 'user'}`));
 // V8 checks a cache's version and flags but of the source only its length: the name carries the content.
 const cachePrefix = `bookapi-${crc32(file).toString(16)}-`;
-const cacheFile = path.join(cacheDir, `${cachePrefix}${crc32(source).toString(16)}.v8`);
+const cacheFile = cacheDir && path.join(cacheDir, `${cachePrefix}${crc32(source).toString(16)}.v8`);
+let cachedData = cacheFile && readOwnFile(cacheFile);
 
-let cachedData;
-try {
-  cachedData = fs.readFileSync(cacheFile);
-} catch {
-  // No cache yet: this start compiles as it goes and writes one once listening.
+/** `dir`, made if missing, when it is a folder of this user that no one else may write to. */
+function ownFolder(dir) {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = fs.lstatSync(dir);
+    return stat.isDirectory() && isOwn(stat) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readOwnFile(name) {
+  let fd;
+  try {
+    fd = fs.openSync(name, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const stat = fs.fstatSync(fd);
+    return stat.isFile() && isOwn(stat) ? fs.readFileSync(fd) : undefined;
+  } catch {
+    // No cache yet: this start compiles as it goes and writes one once listening.
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function isOwn(stat) {
+  return process.getuid !== undefined && stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
 }
 
 // The wrapper sits on a line of its own, so the bundle's lines and columns are the file's.
@@ -41,7 +67,7 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
   cachedData,
   importModuleDynamically: (specifier) => import(specifier),
 });
-const mustWrite = cachedData === undefined || script.cachedDataRejected === true;
+const mustWrite = cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true);
 cachedData = undefined;
 
 Error.prepareStackTrace = prepareStackTrace;
@@ -58,9 +84,8 @@ if (mustWrite)
 function writeCache() {
   try {
     const data = script.createCachedData();
-    fs.mkdirSync(cacheDir, { recursive: true });
     const partial = `${cacheFile}.${process.pid}`;
-    fs.writeFileSync(partial, data);
+    fs.writeFileSync(partial, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(partial, cacheFile);
     // Earlier builds' caches of this same bundle path are of no further use.
     for (const name of fs.readdirSync(cacheDir)) {
