@@ -40,4 +40,11 @@ describe('assertInternals', () => {
       /^dep 1\.2\.3 lacks what src\/lib\/internals\/dep\.ts relies on \(Thing#inner\)/,
     );
   });
+
+  it('reads the version only when something is missing', () => {
+    const version = jest.fn(() => '1.2.3');
+    assertInternals('dep', version, 'dep.ts', { present: () => true });
+    expect(version).not.toHaveBeenCalled();
+    expect(() => assertInternals('dep', version, 'dep.ts', { absent: () => false })).toThrow(/^dep 1\.2\.3 lacks/);
+  });
 });

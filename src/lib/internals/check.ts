@@ -54,12 +54,20 @@ export function missingInternals(checks: InternalChecks): string[] {
     .map(([name]) => name);
 }
 
-/** Throws a DependencyInternalsError naming the package, its version and what is missing. */
-export function assertInternals(pkg: string, version: string, file: string, checks: InternalChecks): void {
+/**
+ * Throws a DependencyInternalsError naming the package, its version and what is missing. A
+ * function for `version` is called only then: finding a package.json is a walk on disk at every start.
+ */
+export function assertInternals(
+  pkg: string,
+  version: string | (() => string),
+  file: string,
+  checks: InternalChecks,
+): void {
   const missing = missingInternals(checks);
   if (missing.length === 0) return;
   throw new DependencyInternalsError(
-    `${pkg} ${version} lacks what src/lib/internals/${file} relies on (${missing.join('; ')}): ` +
+    `${pkg} ${typeof version === 'function' ? version() : version} lacks what src/lib/internals/${file} relies on (${missing.join('; ')}): ` +
       `install the version pinned in package.json, or adapt that file (src/lib/internals/README.md)`,
   );
 }

@@ -34,7 +34,7 @@ export function checkClassValidatorInternals(storage: MetadataStorage = getMetad
   const rules = (): ValidationMetadata[] =>
     storage.getTargetValidationMetadatas(Probe, undefined as unknown as string, false, false);
   const ofType = (type: string) => rules().find((metadata) => metadata.type === type);
-  assertInternals('class-validator', installedVersion('class-validator'), 'class-validator.ts', {
+  assertInternals('class-validator', () => installedVersion('class-validator'), 'class-validator.ts', {
     'MetadataStorage#getTargetValidationMetadatas': () => rules().length === 2,
     'ValidationMetadata of a rule (type, propertyName, constraintCls, constraints, each)': () => {
       const rule = ofType(ValidationTypes.CUSTOM_VALIDATION);

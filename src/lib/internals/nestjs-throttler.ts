@@ -28,7 +28,7 @@ export async function checkThrottlerInternals(storage: Storage = new ThrottlerSt
   } finally {
     storage.onApplicationShutdown();
   }
-  assertInternals('@nestjs/throttler', installedVersion('@nestjs/throttler'), 'nestjs-throttler.ts', {
+  assertInternals('@nestjs/throttler', () => installedVersion('@nestjs/throttler'), 'nestjs-throttler.ts', {
     [`a storage record of exactly ${THROTTLER_RECORD_FIELDS.join(', ')}`]: () =>
       fields.join() === THROTTLER_RECORD_FIELDS.join(),
   });

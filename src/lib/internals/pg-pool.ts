@@ -32,7 +32,7 @@ class ProbeClient extends Client {}
 /** A pool that never connects: pg-pool opens nothing until a client is asked for. */
 export function checkPgPoolInternals(makePool: (config: PoolConfig) => unknown = (config) => new Pool(config)): void {
   const pool = makePool({ Client: ProbeClient, max: 1 }) as PgPoolInternals;
-  assertInternals('pg-pool', version(), 'pg-pool.ts', {
+  assertInternals('pg-pool', version, 'pg-pool.ts', {
     'Pool#_idle': () => Array.isArray(pool._idle),
     'Pool#_remove': () => isFunction(pool._remove),
     'the Client option': () => pool.Client === ProbeClient,

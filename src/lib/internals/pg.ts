@@ -101,7 +101,7 @@ const sample = (): PgSample => ({
 
 export function checkPgInternals(pg: PgSample = sample()): void {
   const client = pg.client as unknown as Socketed & { host?: unknown; port?: unknown };
-  assertInternals('pg', installedVersion('pg'), 'pg.ts', {
+  assertInternals('pg', () => installedVersion('pg'), 'pg.ts', {
     'Client#connection.stream.destroy': () => typeof client.connection?.stream?.destroy === 'function',
     'Client#host and #port from a connection string': () => client.host === 'probe.invalid' && client.port === 5433,
     'Client#connect and #query': () => typeof pg.client.connect === 'function' && typeof pg.client.query === 'function',

@@ -33,7 +33,7 @@ export function releaseQueryRunner(queryRunner: QueryRunner, broken?: Error): Pr
 export async function clientOf(queryRunner: QueryRunner): Promise<ClientBase> {
   const client = (await queryRunner.connect()) as Partial<ClientBase> | undefined;
   if (!isFunction(client?.query)) {
-    assertInternals('typeorm', installedVersion('typeorm'), 'typeorm.ts', {
+    assertInternals('typeorm', () => installedVersion('typeorm'), 'typeorm.ts', {
       'PostgresQueryRunner#connect() answers the pg client': () => false,
     });
   }
@@ -47,7 +47,7 @@ function sampleQueryRunner(): QueryRunner {
 
 /** Before connecting: the internals that exist without a database. */
 export function checkTypeormInternals(queryRunner: QueryRunner = sampleQueryRunner()): void {
-  assertInternals('typeorm', installedVersion('typeorm'), 'typeorm.ts', {
+  assertInternals('typeorm', () => installedVersion('typeorm'), 'typeorm.ts', {
     'PostgresQueryRunner#releasePostgresConnection': () =>
       isFunction((queryRunner as PostgresQueryRunner).releasePostgresConnection),
   });
@@ -56,7 +56,7 @@ export function checkTypeormInternals(queryRunner: QueryRunner = sampleQueryRunn
 /** Once the DataSource is initialised: its pool is where this file reads it. */
 export function checkTypeormPool(dataSource: DataSource): void {
   const pool = poolOf(dataSource) as Partial<Pool> | undefined;
-  assertInternals('typeorm', installedVersion('typeorm'), 'typeorm.ts', {
+  assertInternals('typeorm', () => installedVersion('typeorm'), 'typeorm.ts', {
     'PostgresDriver#master (the pg Pool)': () =>
       !!pool &&
       isFunction(pool.connect) &&
