@@ -22,7 +22,7 @@ const RETRYABLE = new Set<string>([SqlState.serializationFailure, SqlState.deadl
  * 40001/40P01 a bounded number of times.
  *
  * A `run` inside the work of `runShared` joins that transaction instead of opening its own, so a
- * unit that wraps a service's write (an idempotency key's claim and record) commits with it.
+ * unit that wraps a service's write (an idempotency key's record) commits with it.
  */
 @Injectable()
 export class TransactionRunner {
