@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   await cleanUp();
   if (options.profile) {
     const served = (name: string) =>
-      [...report.runs, ...report.scale.flatMap((c) => (c.measurement ? [c.measurement] : []))]
+      [...report.runs, ...report.scale.flatMap((c) => c.runs ?? (c.measurement ? [c.measurement] : []))]
         .filter((m) => m.server === name)
         .reduce((sum, m) => sum + m.requests, 0);
     report.profile = ['service', 'baseline']

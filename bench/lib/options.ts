@@ -24,6 +24,8 @@ export interface BenchOptions {
   fixedFraction: number;
   /** Duration of each single-connection latency run of the scale step. */
   latencyS: number;
+  /** Rounds per scale case, each a run of the case beside a run of page 1. */
+  scaleRounds: number;
   connections: number;
   poolMax: number;
   startupSamples: number;
@@ -68,7 +70,8 @@ const USAGE = `npm run bench -- [options]
   --fixed-duration S    seconds per equal-load run (default 6)
   --fixed-fraction F    equal load as a fraction of the slower server's rate (default 0.5)
   --warmup S            seconds of warm-up per endpoint and server (default 5)
-  --latency S           seconds per scale-step latency run (default 4)
+  --latency S           seconds per scale-step latency run (default 1)
+  --scale-rounds N      rounds per scale case, each the case and page 1 back to back (default 3)
   --connections N       autocannon connections (default 10)
   --endpoints a,b       subset of ${ENDPOINTS.join(',')}
   --startup-samples N   service starts timed per kind, each beside a baseline start (default 5)
@@ -113,7 +116,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     durationS: smoke ? 1 : 8,
     fixedDurationS: smoke ? 1 : 6,
     fixedFraction: 0.5,
-    latencyS: smoke ? 1 : 4,
+    latencyS: 1,
+    scaleRounds: smoke ? 2 : 3,
     connections: smoke ? 4 : 10,
     poolMax: 10,
     startupSamples: smoke ? 1 : 5,
@@ -176,6 +180,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         break;
       case '--latency':
         o.latencyS = num(1);
+        break;
+      case '--scale-rounds':
+        o.scaleRounds = Math.floor(num(1));
         break;
       case '--connections':
         o.connections = Math.floor(num(1));

@@ -4,12 +4,17 @@ import type { BenchOptions } from './options';
 import { outageTargets, renderOutage, type OutageReport } from './outage-report';
 import type { MachineInfo } from './proc';
 import type { WatchRestarts } from './watch-restart';
-import { pageOneBound } from './scale-cases';
+import { PAGE_ONE } from './scale-cases';
 
 export interface ScaleCase {
   name: string;
   path: string;
   rows: number;
+  /** One run per round; page 1's holds every page 1 run at this size. */
+  runs?: Measurement[];
+  /** p50 of the page 1 run beside each of `runs` (same round, back to back). */
+  pageOneP50Ms?: number[];
+  /** The single run of results.json files written before the scale step ran in rounds. */
   measurement?: Measurement;
   /** Why the case was not run (for example: the service has no cursor pagination). */
   skipped?: string;
@@ -174,16 +179,89 @@ export function roundRange(ratios: number[]): string {
   return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}x`;
 }
 
-export function scalePairs(
-  report: BenchReport,
-): { name: string; small?: ScaleCase; large?: ScaleCase; ratio: number }[] {
+/** A scale case's figures at one size: medians over its rounds, and its ratio to page 1. */
+export interface ScaleFigures {
+  p50: number;
+  p99: number;
+  non2xx: number;
+  /** The median of the per-round ratios of p50s (page 1 ran beside the case in each round). */
+  vsPageOne: number;
+  vsPageOneRounds: number[];
+}
+
+export function scaleFigures(c: ScaleCase | undefined, scale: ScaleCase[]): ScaleFigures | undefined {
+  const runs = c?.runs ?? (c?.measurement ? [c.measurement] : []);
+  if (!c || !runs.length) return undefined;
+  const p50 = median(runs.map((r) => r.latencyMs.p50));
+  const paired = c.name !== PAGE_ONE && c.pageOneP50Ms?.length === runs.length;
+  const rounds = paired ? runs.map((r, i) => r.latencyMs.p50 / c.pageOneP50Ms![i]) : [];
+  // Results from before the rounds hold one run of page 1, measured apart from the case.
+  const pageOne = scale.find((p) => p.name === PAGE_ONE && p.rows === c.rows);
+  const pageOneP50 = pageOne?.measurement?.latencyMs.p50 ?? NaN;
+  return {
+    p50,
+    p99: median(runs.map((r) => r.latencyMs.p99)),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    vsPageOne: c.name === PAGE_ONE ? 1 : paired ? median(rounds) : p50 / pageOneP50,
+    vsPageOneRounds: rounds,
+  };
+}
+
+export function scalePairs(report: BenchReport): {
+  name: string;
+  small?: ScaleCase;
+  large?: ScaleCase;
+  smallFigures?: ScaleFigures;
+  largeFigures?: ScaleFigures;
+  ratio: number;
+}[] {
   const sizes = [...new Set(report.scale.map((c) => c.rows))].sort((a, b) => a - b);
   const names = [...new Set(report.scale.map((c) => c.name))];
   return names.map((name) => {
     const small = report.scale.find((c) => c.name === name && c.rows === sizes[0]);
     const large = sizes.length > 1 ? report.scale.find((c) => c.name === name && c.rows === sizes[1]) : undefined;
-    const ratio = (large?.measurement?.latencyMs.p50 ?? NaN) / (small?.measurement?.latencyMs.p50 ?? NaN);
-    return { name, small, large, ratio };
+    const [smallFigures, largeFigures] = [scaleFigures(small, report.scale), scaleFigures(large, report.scale)];
+    // The sizes run minutes apart, so their rounds do not pair: the ratio is of the medians over the rounds.
+    const ratio = (largeFigures?.p50 ?? NaN) / (smallFigures?.p50 ?? NaN);
+    return { name, small, large, smallFigures, largeFigures, ratio };
+  });
+}
+
+/** How the scale cases were measured, read from their runs. */
+function scaleMethod(report: BenchReport): string {
+  const runs = report.scale.filter((c) => c.name !== PAGE_ONE).map((c) => c.runs ?? []);
+  const rounds = Math.max(0, ...runs.map((r) => r.length));
+  const seconds = median(runs.flat().map((r) => r.durationS));
+  if (!rounds)
+    return `Each case ran once, for ${fmt(report.options.latencyS, 1)} s on one connection, apart from page 1.`;
+  return (
+    `Each case ran in ${rounds} round(s) of ${fmt(seconds, 1)} s on one connection, each round beside a run of page 1 ` +
+    '(back to back, who goes first alternating). p50 and p99 are medians over the rounds; "vs page 1" is the median ' +
+    'of the per-round ratios of p50s, with their range; the p50 ratio between sizes is of the medians.'
+  );
+}
+
+/** Issue 15's bound: at the largest size, every case's p50 within 3x that of page 1. */
+function pageOneBound(report: BenchReport): Target[] {
+  const largest = Math.max(...report.scale.map((c) => c.rows));
+  const at = report.scale.filter((c) => c.rows === largest);
+  const pageOne = scaleFigures(
+    at.find((c) => c.name === PAGE_ONE),
+    report.scale,
+  );
+  if (!pageOne || at.length < 2) return [];
+  return at.flatMap((c) => {
+    const f = c.name === PAGE_ONE ? undefined : scaleFigures(c, report.scale);
+    if (!f) return [];
+    const range = roundRange(f.vsPageOneRounds);
+    return [
+      {
+        name: `GET /books ${c.name}: p50 vs page 1 at ${count(largest)} rows`,
+        goal: '<= 3x',
+        measured: `${fmt(f.vsPageOne, 2)}x (${range ? `rounds ${range}; ` : ''}${fmt(f.p50, 2)} vs ${fmt(pageOne.p50, 2)} ms)`,
+        met: f.vsPageOne <= 3,
+      },
+    ];
   });
 }
 
@@ -212,7 +290,7 @@ export function evaluateTargets(report: BenchReport): Target[] {
   }
   const keyed = keyedWriteTarget(report);
   if (keyed) targets.push(keyed);
-  targets.push(...pageOneBound(report.scale));
+  targets.push(...pageOneBound(report));
   for (const pair of scalePairs(report)) {
     if (!pair.large) continue;
     targets.push({
@@ -451,23 +529,39 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Scale: GET /books latency by table size (service, 1 connection)',
     '',
-    `Each case runs ${o.latencyS} s on one connection. Deep page = the middle of the table. ` +
+    // From the cases themselves: after a --scale-only merge, the options are the earlier run's.
+    scaleMethod(report) +
+      ' Deep page = the middle of the table. ' +
       'The table is seeded with adversarial distributions for q and search (bench/lib/scale-cases.ts).' +
       (report.scaleRun
         ? ` From a separate run: \`${report.scaleRun.command}\`, commit ${report.scaleRun.commit}, started ${report.scaleRun.startedAt}, ${report.scaleRun.postgres}.`
         : ''),
     '',
   );
-  row('Case', ...sizes.map((n) => `p50 / p99 ms at ${count(n)} rows`), 'p50 ratio', 'Request');
-  row('---', ...sizes.map(() => '---:'), '---:', '---');
+  row(
+    'Case',
+    ...sizes.map((n) => `p50 / p99 ms at ${count(n)} rows`),
+    ...sizes.map((n) => `vs page 1 at ${count(n)} (rounds)`),
+    ...(sizes.length > 1 ? ['p50 ratio'] : []),
+    'Request',
+  );
+  row('---', ...sizes.map(() => '---:'), ...sizes.map(() => '---:'), ...(sizes.length > 1 ? ['---:'] : []), '---');
   for (const pair of pairs) {
-    const cell = (c?: ScaleCase) =>
-      c?.measurement
-        ? `${fmt(c.measurement.latencyMs.p50, 2)} / ${fmt(c.measurement.latencyMs.p99, 2)}${c.measurement.non2xx ? ` (${c.measurement.non2xx} non-2xx)` : ''}`
-        : (c?.skipped ?? 'n/a');
-    const cells = [cell(pair.small)];
-    if (sizes.length > 1) cells.push(cell(pair.large));
-    row(pair.name, ...cells, `${fmt(pair.ratio, 2)}x`, `\`${(pair.large ?? pair.small)?.path ?? ''}\``);
+    const cases = sizes.length > 1 ? [pair.small, pair.large] : [pair.small];
+    const figures = sizes.length > 1 ? [pair.smallFigures, pair.largeFigures] : [pair.smallFigures];
+    const cell = (c: ScaleCase | undefined, f: ScaleFigures | undefined) =>
+      f ? `${fmt(f.p50, 2)} / ${fmt(f.p99, 2)}${f.non2xx ? ` (${f.non2xx} non-2xx)` : ''}` : (c?.skipped ?? 'n/a');
+    const ratio = (f: ScaleFigures | undefined) => {
+      const range = roundRange(f?.vsPageOneRounds ?? []);
+      return f ? `${fmt(f.vsPageOne, 2)}x${range ? ` (${range})` : ''}` : 'n/a';
+    };
+    row(
+      pair.name,
+      ...cases.map((c, i) => cell(c, figures[i])),
+      ...figures.map(ratio),
+      ...(sizes.length > 1 ? [`${fmt(pair.ratio, 2)}x`] : []),
+      `\`${(pair.large ?? pair.small)?.path ?? ''}\``,
+    );
   }
   const existing = report.startup.existingMs;
   const fresh = report.startup.freshMs;
