@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/auth.config';
 import { AuthUnavailableError, type CredentialVerifier, InvalidCredentialError } from './credentials';
@@ -12,7 +11,7 @@ const ACCEPTED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 /**
  * Bearer JWTs checked with jose against the issuer's published keys: an explicit list of
  * asymmetric algorithms, iss, aud, exp and nbf with a small tolerance. A verified token is
- * remembered (by its hash) until it expires, so a client reusing its token pays for one check.
+ * remembered until it expires (token-cache.ts), so a client reusing its token pays for one check.
  */
 export class JwtVerifier implements CredentialVerifier {
   readonly keys: IssuerKeys;
@@ -29,12 +28,11 @@ export class JwtVerifier implements CredentialVerifier {
 
   /** The caller of an already verified, unexpired token; undefined means "call verify". */
   cached(token: string): Principal | undefined {
-    return this.cache.get(cacheKey(token));
+    return this.cache.get(token);
   }
 
   async verify(token: string): Promise<Principal> {
-    const key = cacheKey(token);
-    const known = this.cache.get(key);
+    const known = this.cache.get(token);
     if (known) return known;
     const { issuer, audience } = this.config;
     if (!issuer || !audience) {
@@ -48,7 +46,7 @@ export class JwtVerifier implements CredentialVerifier {
     }
     const payload = await this.check(token, issuer, audience);
     const principal = principalOf(payload, issuer);
-    this.cache.set(key, principal, (payload.exp as number) * 1000);
+    this.cache.set(token, principal, (payload.exp as number) * 1000);
     return principal;
   }
 
@@ -80,10 +78,6 @@ export class JwtVerifier implements CredentialVerifier {
       return jwtVerify(token, this.keyLookup as JWTVerifyGetKey, options);
     }
   }
-}
-
-function cacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }
 
 function principalOf(payload: JWTPayload, issuer: string): Principal {
