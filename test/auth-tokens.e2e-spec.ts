@@ -71,8 +71,10 @@ describe('Bearer tokens from an OpenID provider', () => {
     expectInvalidToken(await post(hs256), /algorithm/);
   });
 
-  it('refuses a token whose payload was changed after signing', async () => {
-    const [header, payload, signature] = (await provider.idp.token('books:read')).split('.');
+  it('refuses a token whose payload was changed after signing, though the original is cached', async () => {
+    const token = await provider.idp.token('books:read');
+    await fixture.api().get('/books?limit=1').set('Authorization', `Bearer ${token}`).expect(200);
+    const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     expectInvalidToken(await post(`${header}.${b64({ ...claims, scope: 'books:write' })}.${signature}`), /signature/);
   });
@@ -93,8 +95,20 @@ describe('Bearer tokens from an OpenID provider', () => {
     expect((viaQuery.body as { instance: string }).instance).toBe('/books?access_token=***');
   });
 
-  it('refuses two credentials at once', async () => {
+  it('reads the scheme in any case and with extra spaces, before and after the token is cached', async () => {
     const writer = await provider.idp.token('books:write');
+    for (const authorization of [`bearer  ${writer}`, `Bearer ${writer}`, `BEARER ${writer}`]) {
+      await fixture.api().post('/books').set('Authorization', authorization).send(bookInput()).expect(201);
+    }
+    expectInvalidToken(
+      await fixture.api().post('/books').set('Authorization', `Bearer ${writer}!`).send(bookInput()),
+      /must be "Bearer <token>"/,
+    );
+  });
+
+  it('refuses two credentials at once, even with a token already verified', async () => {
+    const writer = await provider.idp.token('books:write');
+    await post(writer).expect(201);
     const both = await post(writer).set('X-API-Key', 'anything');
     expectProblem(both, 400, { type: 'bad-request', detail: /one credential/ });
     expect(both.headers['www-authenticate']).toMatch(/error="invalid_request"/);

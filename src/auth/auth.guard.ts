@@ -9,9 +9,11 @@ import { CredentialFailures } from './credential-failures';
 import { API_KEY_VERIFIER, AuthUnavailableError, type CredentialVerifier, InvalidCredentialError } from './credentials';
 import { JwtVerifier } from './jwt-verifier';
 import { setPrincipal, type Principal } from './principal';
-import { ROUTE_POLICY, type RoutePolicy, scopeNeeded } from './route-policy';
+import { ROUTE_POLICY, type RoutePolicy, type Scope, scopeNeeded } from './route-policy';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** How nearly every client writes the header; anything else goes through BEARER. */
+const BEARER_PREFIX = 'Bearer ';
 
 /**
  * The one access-control guard, denying by default: a route runs only if it declares a policy
@@ -21,7 +23,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly policies = new Map<object, RoutePolicy | null>();
+  /** Per handler: the scope it needs (undefined: none), or null when it declares no policy. */
+  private readonly needs = new Map<object, { scope: Scope | undefined } | null>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -31,18 +34,30 @@ export class AuthGuard implements CanActivate {
     @Optional() private readonly failures?: CredentialFailures,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const policy = this.policyOf(context);
-    if (!policy) {
+  /**
+   * Synchronous when the request carries no credential or a bearer token already verified, which
+   * is nearly every request: Nest awaits a guard's answer only when it is a promise.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const need = this.needOf(context);
+    if (!need) {
       throw new ProblemException(PROBLEM_TYPES.forbidden, 'This route declares no access policy, so it is closed');
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(request);
-    const scope = scopeNeeded(policy, this.config.publicReads);
-    if (scope === undefined) return true;
-    if (!principal) throw credentialRequired(scope);
-    if (!principal.scopes.has(scope)) throw insufficientScope(scope);
-    return true;
+    const { scope } = need;
+    // getArgByIndex, not switchToHttp(), which reshapes the context object on every call.
+    const request = context.getArgByIndex<FastifyRequest>(0);
+    const { authorization, 'x-api-key': apiKey } = request.headers;
+    if (authorization === undefined && apiKey === undefined) return allowed(scope, undefined);
+    if (apiKey === undefined && authorization !== undefined && authorization.startsWith(BEARER_PREFIX)) {
+      // Only verified tokens are cached, and a JWT is base64url and dots: on a hit the header matches BEARER.
+      const known = this.tokens.cached(authorization.slice(BEARER_PREFIX.length));
+      if (known) {
+        this.failures?.refuseIfBlocked(request.ip);
+        identify(request, known);
+        return allowed(scope, known);
+      }
+    }
+    return this.authenticate(request).then((principal) => allowed(scope, principal));
   }
 
   /** The caller named by the request's credential; undefined when it carries none. */
@@ -62,8 +77,7 @@ export class AuthGuard implements CanActivate {
       if (error instanceof ProblemException && error.status === 401) await this.failures?.record(request.ip);
       throw error;
     }
-    setPrincipal(request, principal);
-    setPrincipal(request.raw, principal);
+    identify(request, principal);
     return principal;
   }
 
@@ -90,14 +104,31 @@ export class AuthGuard implements CanActivate {
     }
   }
 
-  private policyOf(context: ExecutionContext): RoutePolicy | null {
+  private needOf(context: ExecutionContext): { scope: Scope | undefined } | null {
     const handler = context.getHandler();
-    let policy = this.policies.get(handler);
-    if (policy === undefined) {
-      policy =
-        this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [handler, context.getClass()]) ?? null;
-      this.policies.set(handler, policy);
+    let need = this.needs.get(handler);
+    if (need === undefined) {
+      const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(ROUTE_POLICY, [
+        handler,
+        context.getClass(),
+      ]);
+      need = policy ? { scope: scopeNeeded(policy, this.config.publicReads) } : null;
+      this.needs.set(handler, need);
     }
-    return policy;
+    return need;
   }
+}
+
+/** Whether a caller (undefined: no credential) may use a route that needs `scope`. */
+function allowed(scope: Scope | undefined, principal: Principal | undefined): boolean {
+  if (scope === undefined) return true;
+  if (!principal) throw credentialRequired(scope);
+  if (!principal.scopes.has(scope)) throw insufficientScope(scope);
+  return true;
+}
+
+/** Readers look on Fastify's request, then on the raw one (book-caller.ts, idempotency). */
+function identify(request: FastifyRequest, principal: Principal): void {
+  setPrincipal(request, principal);
+  setPrincipal(request.raw, principal);
 }

@@ -27,6 +27,8 @@ export class CredentialFailures {
 
   /** 429 when this address used up its failures; before any credential is checked. */
   refuseIfBlocked(ip: string): void {
+    // Nearly always nobody is blocked: skip working out the address's network.
+    if (this.blockedUntil.size === 0) return;
     const key = clientNetwork(ip);
     const until = this.blockedUntil.get(key);
     if (until === undefined) return;
