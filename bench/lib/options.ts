@@ -94,6 +94,7 @@ const USAGE = `npm run bench -- [options]
   --auth                price access control: GET by id and POST with a bearer token on the service
                         against the same build with AUTH_DISABLED=true in the baseline's place
                         (no scale step, no startup or allocation runs; output in bench/.work/auth)
+  --alloc               with --auth: do the allocation runs too (bytes allocated per request)
   --outage              only the outage scenario (stop and freeze PostgreSQL, freeze a standby: time to
                         503 and back); merged into the output folder's results.json, RESULTS.md re-rendered
   --no-outage           skip the outage scenario (the full run ends with it; smoke leaves it out)
@@ -153,6 +154,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         break;
       case '--no-alloc':
         o.alloc = false;
+        break;
+      case '--alloc':
         break;
       case '--auth':
         o.auth = true;
@@ -270,7 +273,8 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
     if (!argv.some((a) => a.startsWith('--out'))) o.outDir = path.join(root, 'bench', '.work', 'auth');
     o.scale = false;
     o.startup = false;
-    o.alloc = false;
+    // Bytes per request repeat where timings on a shared machine do not (0009); opt in, they add a minute.
+    o.alloc = argv.includes('--alloc');
     o.watchSaves = 0;
     o.outage = false;
   }
