@@ -8,6 +8,10 @@
  * The cache lives in a folder of this user's beside Node's compile cache (NODE_COMPILE_CACHE,
  * default the OS temp folder), one file per bundle content; a cache V8 rejects (another Node
  * version or flags) is rewritten.
+ * `node dist/main.js --prime-code-cache` (the Dockerfile's build stage) runs the bundle's module bodies
+ * without starting the service and writes their cache beside the bundle, so a new container does not
+ * start cold; a start uses it only while this user has no cache of a full start.
+ * NODE_DEBUG=bookapi logs which cache a start used and whether V8 accepted it.
  * Node maps stack traces only for files its own loader compiled, so frames in the bundle are
  * mapped here, through dist/app.js.map (which keeps src/ only).
  */
@@ -16,20 +20,41 @@ const os = require('node:os');
 const path = require('node:path');
 const vm = require('node:vm');
 const { createRequire, enableCompileCache } = require('node:module');
+const { debuglog } = require('node:util');
 const { crc32 } = require('node:zlib');
 const { decodeVlq } = require('./lib/vlq.cjs');
 
 const file = path.join(__dirname, 'app.js');
 const source = fs.readFileSync(file, 'utf8');
+const debug = debuglog('bookapi');
+// src/main.ts reads the same flag and does not bootstrap: nothing listens, no database is touched.
+const priming = process.argv.includes('--prime-code-cache');
+// V8 checks a cache's version and flags but of the source only its length: the names carry the content.
+const sourceHash = crc32(source).toString(16);
+// As trusted as dist/app.js itself: whoever can write dist/ can write the code.
+const shippedFile = path.join(__dirname, `app.js.${sourceHash}.v8`);
 const compileCacheDir = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'node-compile-cache');
 // What stays outside the bundle (pg, and OpenTelemetry's SDK with tracing on) uses Node's own cache.
-enableCompileCache(compileCacheDir);
+if (!priming) enableCompileCache(compileCacheDir);
 // V8 runs a code cache's bytecode as is: only a folder no one else can write to is used.
-const cacheDir = ownFolder(path.join(compileCacheDir, `bookapi-${process.getuid?.() ?? 'user'}`));
-// V8 checks a cache's version and flags but of the source only its length: the name carries the content.
+const cacheDir = priming ? undefined : ownFolder(path.join(compileCacheDir, `bookapi-${process.getuid?.() ?? 'user'}`));
 const cachePrefix = `bookapi-${crc32(file).toString(16)}-`;
-const cacheFile = cacheDir && path.join(cacheDir, `${cachePrefix}${crc32(source).toString(16)}.v8`);
+const cacheFile = cacheDir && path.join(cacheDir, `${cachePrefix}${sourceHash}.v8`);
+// A full start's cache holds every function a start ran; the shipped one only the module bodies.
 let cachedData = cacheFile && readOwnFile(cacheFile);
+let cacheUsed = cachedData && cacheFile;
+if (!cachedData && !priming) {
+  cachedData = readShipped();
+  cacheUsed = cachedData && shippedFile;
+}
+
+function readShipped() {
+  try {
+    return fs.readFileSync(shippedFile);
+  } catch {
+    return undefined;
+  }
+}
 
 /** `dir`, made if missing, when it is a folder of this user that no one else may write to. */
 function ownFolder(dir) {
@@ -67,7 +92,13 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
   cachedData,
   importModuleDynamically: (specifier) => import(specifier),
 });
-const mustWrite = cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true);
+debug(
+  'code cache %s: %s',
+  cacheUsed ?? 'none',
+  !cacheUsed ? 'compiling' : script.cachedDataRejected ? 'rejected' : 'accepted',
+);
+// A start from the shipped cache still writes this user's, which holds more.
+const mustWrite = cacheFile !== undefined && (cacheUsed !== cacheFile || script.cachedDataRejected === true);
 cachedData = undefined;
 
 Error.prepareStackTrace = prepareStackTrace;
@@ -80,6 +111,10 @@ if (mustWrite)
     () => setImmediate(writeCache),
     () => undefined,
   );
+if (priming) {
+  fs.writeFileSync(shippedFile, script.createCachedData());
+  debug('code cache %s: written', shippedFile);
+}
 
 function writeCache() {
   try {

@@ -66,5 +66,8 @@ async function bootstrap(): Promise<void> {
   }
 }
 
-/** Settles once the service listens; dist/main.js then saves the code cache of this start. */
-export const started = bootstrap();
+/**
+ * Settles once the service listens; dist/main.js then saves the code cache of this start.
+ * With --prime-code-cache (the image's build) dist/main.js only wants the modules evaluated.
+ */
+export const started = process.argv.includes('--prime-code-cache') ? undefined : bootstrap();

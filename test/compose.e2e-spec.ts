@@ -199,6 +199,10 @@ describe('docker-compose.yml, Dockerfile, .env.example', () => {
       .map((i) => i.args);
     expect(runs.some((r) => /^npm ci\b/.test(r))).toBe(true);
     expect(runs).toContain('npm run build');
+    // The shipped code cache is primed under the runtime's flags, after the build that writes dist/.
+    const prime = ['node', ...nodeFlags(ROOT), 'dist/main.js', '--prime-code-cache'].join(' ');
+    expect(runs).toContain(prime);
+    expect(runs.indexOf(prime)).toBeGreaterThan(runs.indexOf('npm run build'));
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     for (const file of pkg.scripts.build.match(/\bscripts\/\S+/g) ?? []) {
       // Whatever the build script runs is copied into the build stage.

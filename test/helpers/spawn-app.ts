@@ -24,8 +24,8 @@ export const MAIN_JS = path.join(ROOT, 'dist/main.js');
  * write without a credential; pass AUTH_DISABLED=false to test it). scripts/jest.mjs builds it
  * first (npm run build).
  */
-export function spawnApp(env: Record<string, string>, options: { cwd?: string } = {}): SpawnedApp {
-  const proc = spawn(process.execPath, [...nodeFlags(ROOT), MAIN_JS], {
+export function spawnApp(env: Record<string, string>, options: { cwd?: string; mainJs?: string } = {}): SpawnedApp {
+  const proc = spawn(process.execPath, [...nodeFlags(ROOT), options.mainJs ?? MAIN_JS], {
     cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -73,7 +73,7 @@ export async function waitForListening(app: SpawnedApp, timeoutMs = 30000): Prom
 /** The suites that spawn the built service: a database of their own and `start(env)` on it. */
 export interface SpawnedAppFixture {
   readonly db: TestDatabase;
-  start(env: Record<string, string>): SpawnedApp;
+  start(env: Record<string, string>, options?: { mainJs?: string }): SpawnedApp;
 }
 
 export function useSpawnedApp(label: string): SpawnedAppFixture {
@@ -85,6 +85,6 @@ export function useSpawnedApp(label: string): SpawnedAppFixture {
     get db() {
       return database.db;
     },
-    start: (env) => spawnApp({ ...serviceEnv(database.db), ...env }),
+    start: (env, options) => spawnApp({ ...serviceEnv(database.db), ...env }, options),
   };
 }
