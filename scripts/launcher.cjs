@@ -3,7 +3,7 @@
  * dist/main.js, bundled there by scripts/bundle.mjs: loads the bundle (dist/app.js) with a V8 code
  * cache that is taken once the service is listening, so it holds every function a start ran.
  * Node's own compile cache is taken at compile time and holds only the top level: each module's
- * body was still compiled at every start. See docs/decisions/0022-fast-starts.md.
+ * body was still compiled at every start. See docs/decisions/0025-code-cache.md.
  *
  * The cache lives in a folder of this user's beside Node's compile cache (NODE_COMPILE_CACHE,
  * default the OS temp folder), one file per bundle content; a cache V8 rejects (another Node
