@@ -275,6 +275,15 @@ function pageOneBound(report: BenchReport): Target[] {
 export function evaluateTargets(report: BenchReport): Target[] {
   const summaries = summarise(report);
   const targets: Target[] = [];
+  // With --auth the baseline is the same build with AUTH_DISABLED=true: the issue's bound is on CPU.
+  for (const s of report.options.auth ? summaries : []) {
+    targets.push({
+      name: `Access control: ${s.label} CPU per request with a bearer token vs AUTH_DISABLED=true`,
+      goal: '<= 1.05x',
+      measured: `${fmt(s.cpuRatio, 2)}x (${fmt(s.service.cpuUs, 0)} vs ${fmt(s.baseline.cpuUs, 0)} µs)`,
+      met: s.cpuRatio <= 1.05,
+    });
+  }
   for (const s of summaries) {
     // The baseline has no idempotency keys: the keyed POST is judged against the service's own POST below.
     if (s.endpoint === 'create-keyed') continue;
