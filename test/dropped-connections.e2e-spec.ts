@@ -30,7 +30,7 @@ describe('dropped connections (real PostgreSQL)', () => {
     for (let i = 0; i < 20; i++) ids.push((await api().post('/books').send(bookInput()).expect(201)).body.id);
 
     // A bounded load: 6 clients reading for about 5 s, every backend of the service killed once a
-    // second (a restart or failover every second; the soak that found this killed them every 10 s).
+    // second (a restart or failover every second).
     const statuses = new Map<number, number>();
     let reads = 0;
     let running = true;

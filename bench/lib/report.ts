@@ -248,7 +248,7 @@ function scaleMethod(report: BenchReport): string {
   );
 }
 
-/** Issue 15's bound: at the largest size, every case's p50 within 3x that of page 1. */
+/** The scale target (docs/performance.md): at the largest size, every case's p50 within 3x that of page 1. */
 function pageOneBound(report: BenchReport): Target[] {
   const largest = Math.max(...report.scale.map((c) => c.rows));
   const at = report.scale.filter((c) => c.rows === largest);
@@ -275,7 +275,8 @@ function pageOneBound(report: BenchReport): Target[] {
 export function evaluateTargets(report: BenchReport): Target[] {
   const summaries = summarise(report);
   const targets: Target[] = [];
-  // With --auth the baseline is the same build with AUTH_DISABLED=true: the issue's bound is on CPU.
+  // With --auth the baseline is the same build with AUTH_DISABLED=true, so the target is on CPU
+  // (docs/decisions/0024-token-cache-key.md).
   for (const s of report.options.auth ? summaries : []) {
     targets.push({
       name: `Access control: ${s.label} CPU per request with a bearer token vs AUTH_DISABLED=true`,

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { BenchReport, ScaleCase } from './report';
 
 /**
- * The scale section's table (issue 15): `rows` books made by one generate_series statement, so
+ * The scale section's table: `rows` books made by one generate_series statement, so
  * a million take seconds. Book i (1..rows) is created i seconds after 2020; its title carries
  * marker words that give adversarial distributions for `q` and `search`:
  *   Tailwind   4 % of rows, all among the newest (last in createdAt order)

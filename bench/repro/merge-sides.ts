@@ -1,5 +1,5 @@
 /**
- * Lab: the words() merge's join order, which ANALYZE of book_words moves (which list the Merge Join
+ * The words() merge's join order, which ANALYZE of book_words moves (which list the Merge Join
  * Materializes as its inner side), timed from the client against a variant whose lists are
  * DISTINCT, so that the inner side is known unique and nothing is Materialized
  * (docs/decisions/0016-search-words-table.md, "Across ANALYZE runs"). On the table

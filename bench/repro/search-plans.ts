@@ -1,5 +1,5 @@
 /**
- * Lab: which list plans serve the scale step's search and q cases, and whether ANALYZE's random
+ * Which list plans serve the scale step's search and q cases, and whether ANALYZE's random
  * sample changes that (docs/decisions/0016-search-words-table.md, "Across ANALYZE runs"). Runs
  * BooksListQuery itself on a database you own (LAB_URL), seeded as the bench seeds it:
  *

@@ -8,7 +8,7 @@ const INDEXES = [
 
 /**
  * Trigram GIN indexes for `GET /books?q=` (title or author ILIKE '%q%'): without them every
- * search reads the whole table (0.5 s at a million rows). The entity declares them with
+ * search reads the whole table (docs/decisions/0013-search-vector.md). The entity declares them with
  * `synchronize: false`, since TypeORM cannot describe a GIN opclass; `migration:generate`
  * therefore neither creates nor drops them.
  *
