@@ -4,6 +4,12 @@ import jest from 'eslint-plugin-jest';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+// A path inside a package (`@nestjs/common/constants`, `typeorm/driver/...`) rather than its entry
+// point. A package whose documented public API is a subpath would be excluded in the lookahead.
+const DEEP_IMPORT = '^(?:@[^/]+/[^/]+|(?![.@/]|node:)[^/]+)/.';
+// The same for esquery (no-restricted-syntax), whose regular expressions cannot hold a slash.
+const DEEP_IMPORT_QUERY = `/${DEEP_IMPORT.replaceAll('/', '\\x2F')}/`;
+
 export default tseslint.config(
   {
     ignores: [
@@ -40,7 +46,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['typeorm/*', 'pg/*', 'pg-pool/*', 'pg-protocol/*', 'class-validator/*', '@nestjs/throttler/*'],
+              regex: DEEP_IMPORT,
               message: 'Deep imports of a dependency go through src/lib/internals/.',
             },
           ],
@@ -57,6 +63,15 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
+        {
+          // The import rule above, for import(), typeof import() and require().
+          selector: [
+            `ImportExpression[source.value=${DEEP_IMPORT_QUERY}]`,
+            `TSImportType[argument.literal.value=${DEEP_IMPORT_QUERY}]`,
+            `CallExpression[callee.name='require'][arguments.0.value=${DEEP_IMPORT_QUERY}]`,
+          ].join(', '),
+          message: 'Deep imports of a dependency go through src/lib/internals/.',
+        },
         {
           selector:
             'MemberExpression[property.name=/^(master|releasePostgresConnection|_idle|_remove|_clients|_pendingQueue)$/]',

@@ -1,5 +1,6 @@
 import { checkClassValidatorInternals } from './class-validator';
 import { DependencyInternalsError } from './check';
+import { checkNestCommonInternals } from './nestjs-common';
 import { checkThrottlerInternals } from './nestjs-throttler';
 import { checkPgInternals } from './pg';
 import { checkPgPoolInternals } from './pg-pool';
@@ -11,7 +12,12 @@ type Check = () => void | Promise<void>;
 
 /** What the database code relies on (the CLI needs no more). */
 export const DATABASE_CHECKS: Check[] = [checkTypeormInternals, checkPgInternals, checkPgPoolInternals];
-export const ALL_CHECKS: Check[] = [...DATABASE_CHECKS, checkClassValidatorInternals, checkThrottlerInternals];
+export const ALL_CHECKS: Check[] = [
+  ...DATABASE_CHECKS,
+  checkClassValidatorInternals,
+  checkNestCommonInternals,
+  checkThrottlerInternals,
+];
 
 /**
  * Runs the self-checks before anything starts, so an upgrade that removed an internal stops the
