@@ -36,8 +36,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-# Writable only where the embedded PostgreSQL would keep its data (used when DATABASE_URL is unset).
-RUN mkdir .data && chown node:node .data
+# Nothing under /app is writable: the image has no embedded PostgreSQL (.data) and no development
+# API key (production), and a start's code cache goes under /tmp (scripts/launcher.cjs).
 USER node
 EXPOSE 3000
 # Exec form: node is the process that receives SIGTERM and drains (npm would not forward it).
