@@ -11,7 +11,7 @@ import { DevelopmentApiKey } from './auth/api-keys/development-key';
 import { documentSecurity, setTokenUrl } from './auth/openapi-security';
 import { authorizeWithDevelopmentKey } from './auth/swagger-development-key';
 import { routePolicies } from './auth/route-policies';
-import { installConsistencyScope } from './books/consistency-token';
+import { installConsistencyScope } from './consistency/consistency-token';
 import { answerClientError } from './common/client-error';
 import { useDepthCheckedJsonParser } from './common/json-body-parser';
 import { installShutdownHooks } from './common/shutdown/shutdown-hooks';

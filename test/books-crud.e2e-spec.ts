@@ -193,10 +193,12 @@ describe('Books API: routes and statuses (real PostgreSQL)', () => {
           detail: /Consistency-Token/,
         });
         expectProblem(await api().get('/books').set('Consistency-Token', token), 400, { type: 'validation-error' });
+        // HEAD is a read of the same route.
+        await api().head(`/books/${created.id}`).set('Consistency-Token', token).expect(400);
       }
       const res = await api().get(`/books/${created.id}`).set('Consistency-Token', '0/16B3748').expect(200);
       expect(res.headers['x-read-source']).toBe('primary');
-      // Only the books routes read the header: a probe is never refused for it.
+      // Only the routes that accept the header check it: a probe is never refused for it.
       await api().get('/health/live').set('Consistency-Token', 'yesterday').expect(200);
     });
 

@@ -38,7 +38,11 @@ import { preconditionRequired } from './books.errors';
 import { BooksService } from './books.service';
 import { assertPatchable, listCursorOf } from './dto/book-request-rules';
 import { BookDto, BooksBatchResultDto, BooksPageDto } from './dto/book.dto';
-import { ApiConsistencyTokenHeader, CONSISTENCY_TOKEN_HEADER, READ_SOURCE_HEADER } from './consistency-token';
+import {
+  AcceptsConsistencyToken,
+  CONSISTENCY_TOKEN_HEADER,
+  READ_SOURCE_HEADER,
+} from '../consistency/consistency-token';
 import { CreateBookDto } from './dto/create-book.dto';
 import { booksInBatch, CreateBooksBatchDto } from './dto/create-books-batch.dto';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
@@ -142,7 +146,7 @@ export class BooksController {
       'Filters combine with AND. The order is stable (ties broken by id). An unknown query parameter or a bad ' +
       'value is a 400, never ignored.',
   })
-  @ApiConsistencyTokenHeader()
+  @AcceptsConsistencyToken()
   @ApiOkResponse({ type: BooksPageDto, headers: READ_SOURCE_HEADER })
   @ApiProblemResponses(400)
   list(@Query() query: ListBooksQueryDto) {
@@ -164,7 +168,7 @@ export class BooksController {
     description: 'ETag from an earlier GET, e.g. `"1"`; 304 when unchanged',
     schema: { type: 'string' },
   })
-  @ApiConsistencyTokenHeader()
+  @AcceptsConsistencyToken()
   @ApiOkResponse({ type: BookDto, headers: { ...ETAG_HEADER, ...READ_SOURCE_HEADER } })
   @ApiNotModifiedResponse({ description: 'Unchanged since the ETag in If-None-Match', headers: READ_SOURCE_HEADER })
   @ApiProblemResponses(400, 404)

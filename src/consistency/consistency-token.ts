@@ -1,3 +1,5 @@
+import { applyDecorators } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProblemException } from '../common/problem-details';
@@ -31,16 +33,24 @@ export const READ_SOURCE_HEADER = {
   },
 };
 
-/** OpenAPI: the request header of every routed read. */
-export const ApiConsistencyTokenHeader = () =>
-  ApiHeader({
-    name: CONSISTENCY_TOKEN,
-    required: false,
-    description:
-      'The Consistency-Token of an earlier write response: the read then reflects that write (it is served by a ' +
-      'replica that has replayed it, or by the primary). Without it a read may lag by up to DB_REPLICA_MAX_LAG_MS.',
-    schema: { type: 'string', pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' },
-  });
+/**
+ * On a read that goes through the ReadRouter: OpenAPI documents the Consistency-Token request
+ * header, and the hook below refuses a malformed token or one past the horizon on this route
+ * (through Fastify's route config, which Nest's RouteConfig sets; a route that needs a
+ * RouteConfig of its own must merge this flag into it). Other routes ignore a malformed token.
+ */
+export const AcceptsConsistencyToken = () =>
+  applyDecorators(
+    ApiHeader({
+      name: CONSISTENCY_TOKEN,
+      required: false,
+      description:
+        'The Consistency-Token of an earlier write response: the read then reflects that write (it is served by a ' +
+        'replica that has replayed it, or by the primary). Without it a read may lag by up to DB_REPLICA_MAX_LAG_MS.',
+      schema: { type: 'string', pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$' },
+    }),
+    RouteConfig({ consistencyToken: true }),
+  );
 
 /**
  * Read-your-writes across replicas without sticky sessions. Each request's handler runs in a
@@ -48,11 +58,11 @@ export const ApiConsistencyTokenHeader = () =>
  * collects the commit position of a write for its Consistency-Token response header and the read's
  * source for X-Read-Source. Two Fastify hooks, not a Nest interceptor or guard: a route with
  * neither runs without Nest's RxJS pipeline and guard chain (docs/decisions/0007-no-interceptors.md).
- * - preHandler (after the body is parsed): a read of a books route presenting a token that is not
- *   a WAL position, or one past the horizon (beyond where the primary's WAL can have reached, by
- *   what this service has seen), is refused (400 problem, through Nest's exception filter); a
- *   forged token within the horizon is only a read served by the primary. Otherwise the handler
- *   is called inside the scope, so every statement it runs sees it;
+ * - preHandler (after the body is parsed): a read of a route marked `@AcceptsConsistencyToken()`
+ *   presenting a token that is not a WAL position, or one past the horizon (beyond where the
+ *   primary's WAL can have reached, by what this service has seen), is refused (400 problem,
+ *   through Nest's exception filter); a forged token within the horizon is only a read served by
+ *   the primary. Otherwise the handler is called inside the scope, so every statement it runs sees it;
  * - onSend (success or problem): the headers from what the scope collected; a token handed out
  *   moves the horizon before the client can present it.
  * `tokens` (replicas are configured) decides whether writes read their commit position: with the
@@ -71,7 +81,7 @@ export function installConsistencyScope(
       const raw = request.headers[HEADER];
       if (raw !== undefined) {
         state.minLsn = typeof raw === 'string' ? parseLsn(raw) : undefined;
-        if (request.routeOptions.url?.startsWith(BOOKS_ROUTES)) {
+        if (request.routeOptions.config?.consistencyToken) {
           if (state.minLsn === undefined) {
             done(malformedToken());
             return;
@@ -101,10 +111,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     consistency: ConsistencyState | null;
   }
+  interface FastifyContextConfig {
+    /** Set by `@AcceptsConsistencyToken()`. */
+    consistencyToken?: boolean;
+  }
 }
-
-/** The routes whose reads document the header (BooksController); others ignore a malformed one. */
-const BOOKS_ROUTES = '/books';
 
 function malformedToken(): ProblemException {
   return validationProblem([
