@@ -75,11 +75,15 @@ export class BooksService {
     caller: string | null,
     fieldOfIsbn: (isbn?: string) => string,
   ): Promise<Book[]> {
-    const sql = dtos.length === 1 ? INSERT_ONE : insertBooksSql(dtos.length);
+    const one = dtos.length === 1;
+    const sql = one ? INSERT_ONE : insertBooksSql(dtos.length);
     const params = dtos.flatMap(insertParams);
     params.push(caller);
     try {
-      const rows = await this.transactions.run((manager) => manager.query<Book[]>(sql, params));
+      // A batch's text varies with its size: only the single insert is worth preparing.
+      const rows = await this.transactions.run((manager) =>
+        this.transactions.query<Book>(manager, sql, params, one ? 'books_insert_one' : undefined),
+      );
       const byIsbn = new Map(rows.map((row) => [row.isbn, row]));
       return dtos.map((dto) => byIsbn.get(dto.isbn)!);
     } catch (error) {
@@ -103,7 +107,9 @@ export class BooksService {
 
   /** One indexed read; a plain query, since TypeORM's findOneBy builds and hydrates on every call. */
   async findOne(id: string): Promise<Book> {
-    const [book] = await this.retry.run('GET /books/:id', () => this.reads.query<Book[]>(SELECT_ONE, [id]));
+    const [book] = await this.retry.run('GET /books/:id', () =>
+      this.reads.query<Book[]>(SELECT_ONE, [id], 'books_select_one'),
+    );
     if (!book) throw notFound(id);
     return book;
   }
@@ -117,11 +123,10 @@ export class BooksService {
     const fields = WRITABLE_FIELDS.filter((field) => dto[field] !== undefined);
     const params: unknown[] = [id, ...fields.map((field) => dto[field]), caller];
     if (ifMatch !== '*') params.push(ifMatch);
-    const sql = updateSql(fields, ifMatch !== '*');
+    const { sql, name } = updateStatement(fields, ifMatch !== '*');
     try {
       return await this.transactions.run(async (manager) => {
-        // UPDATE answers [rows, rowCount] through TypeORM's query().
-        const [[book]] = await manager.query<[Book[], number]>(sql, params);
+        const [book] = await this.transactions.query<Book>(manager, sql, params, name);
         if (book) return book;
         throw (await manager.withRepository(this.books).existsBy({ id })) ? preconditionFailed(id) : notFound(id);
       });
@@ -178,13 +183,19 @@ const INSERT_ONE = insertBooksSql(1);
 const DELETE_ANY = deleteBookSql(false);
 const DELETE_MATCHING = deleteBookSql(true);
 
-/** UPDATE texts by the fields set and whether If-Match names versions: at most 2^6 x 2 of them. */
-const updateTexts = new Map<string, string>();
-function updateSql(fields: WritableField[], versions: boolean): string {
+/**
+ * UPDATE statements by the fields set and whether If-Match names versions: at most 2^6 x 2 of them,
+ * each named so it is prepared once per connection (TransactionRunner.query).
+ */
+const updateStatements = new Map<string, { sql: string; name: string }>();
+function updateStatement(fields: WritableField[], versions: boolean): { sql: string; name: string } {
   const key = `${fields.join(',')}:${versions}`;
-  let sql = updateTexts.get(key);
-  if (sql === undefined) updateTexts.set(key, (sql = updateBookSql(fields, versions)));
-  return sql;
+  let statement = updateStatements.get(key);
+  if (statement === undefined) {
+    statement = { sql: updateBookSql(fields, versions), name: `books_update_${updateStatements.size}` };
+    updateStatements.set(key, statement);
+  }
+  return statement;
 }
 
 /** Only the fields a client may set reach SQL, in WRITABLE_COLUMNS order; an absent optional one is NULL. */

@@ -1,6 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { databaseConfig } from '../../config/database.config';
 import { poolOf } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
 import { plainQuery } from '../runtime/plain-query';
@@ -24,9 +26,19 @@ export class ReadRouter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly replicas: ReplicaSet,
-  ) {}
+    @Inject(databaseConfig.KEY) database: Pick<ConfigType<typeof databaseConfig>, 'pooler'>,
+  ) {
+    this.prepares = database.pooler === 'none';
+  }
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T> {
+  /** Whether a named read is prepared on the primary: only where a connection is one server session. */
+  private readonly prepares: boolean;
+
+  /**
+   * With `name`, the statement is prepared once per primary connection with DB_POOLER=none, its plan
+   * kept (record 0005); replicas, whose URLs may be poolers, always get it unnamed.
+   */
+  async query<T>(sql: string, params: unknown[] = [], name?: string): Promise<T> {
     const scope = ConsistencyScope.current();
     const candidates = this.replicas.eligible(scope?.minLsn);
     // The replica this request already read from first, so its statements see one snapshot source.
@@ -45,7 +57,7 @@ export class ReadRouter {
         else this.logger.debug(`read failed on ${replica.name} (${errorCode(error) ?? reason}); trying elsewhere`);
       }
     }
-    const rows = await this.onPrimary<T>(sql, params);
+    const rows = await this.onPrimary<T>(sql, params, this.prepares ? name : undefined);
     if (scope) scope.servedBy = PRIMARY;
     return rows;
   }
@@ -56,10 +68,10 @@ export class ReadRouter {
    * GET by id. What the QueryRunner did that matters is kept: the query log, and a failed
    * statement surfaces as TypeORM's QueryFailedError, which the problem mapping reads.
    */
-  private async onPrimary<T>(sql: string, params: unknown[]): Promise<T> {
+  private async onPrimary<T>(sql: string, params: unknown[], name: string | undefined): Promise<T> {
     const pool = poolOf(this.dataSource);
     if (!pool) return await this.dataSource.query(sql, params);
-    return plainQuery(this.dataSource, sql, params, () => onPool<T>(pool, sql, params));
+    return plainQuery(this.dataSource, sql, params, () => onPool<T>(pool, sql, params, name));
   }
 }
 
@@ -67,11 +79,12 @@ export class ReadRouter {
  * connect() and the promise form of query(), not pool.query(): pg-pool calls the callback form,
  * which the connection watchdog cannot see, so a read on a frozen server would wait forever.
  */
-async function onPool<T>(pool: Pool, sql: string, params: unknown[]): Promise<T> {
+async function onPool<T>(pool: Pool, sql: string, params: unknown[], name?: string): Promise<T> {
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
-    return (await client.query(sql, params)).rows as T;
+    const result = name ? await client.query({ name, text: sql, values: params }) : await client.query(sql, params);
+    return result.rows as T;
   } catch (error) {
     failure = error as Error;
     throw error;

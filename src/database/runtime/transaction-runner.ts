@@ -1,6 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager, QueryRunner, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { databaseConfig } from '../../config/database.config';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { clientOf, type IsolationLevel, releaseQueryRunner } from '../../lib/internals/typeorm';
 import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
@@ -30,7 +32,15 @@ export class TransactionRunner {
 
   private readonly shared = new AsyncLocalStorage<EntityManager>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(databaseConfig.KEY) database: Pick<ConfigType<typeof databaseConfig>, 'pooler'>,
+  ) {
+    this.prepares = database.pooler === 'none';
+  }
+
+  /** Whether a named statement is prepared: only where a connection is one server session. */
+  private readonly prepares: boolean;
 
   /**
    * Like `run`, and every `run` called from `work` joins this transaction: its work runs on the same
@@ -48,8 +58,9 @@ export class TransactionRunner {
   /**
    * One statement on the connection of `manager`'s transaction, through pg itself: TypeORM's
    * query() adds a broadcaster, a QueryResult and several promises per statement (record 0021).
-   * With `name`, a prepared statement: parsed once per connection, its plan kept. Only for a direct
-   * connection: a pooler in transaction mode may hand the next transaction another server session.
+   * With `name`, a prepared statement: parsed once per connection, its plan kept. Only with
+   * DB_POOLER=none (else the name is ignored): a pooler in transaction mode may hand the next
+   * transaction another server session.
    */
   async query<T>(manager: EntityManager, sql: string, params: unknown[], name?: string): Promise<T[]> {
     const queryRunner = manager.queryRunner;
@@ -57,7 +68,7 @@ export class TransactionRunner {
     // As TypeORM's query() does: a released runner's client is back in the pool, maybe in another transaction.
     if (queryRunner.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const client = await clientOf(queryRunner);
-    const statement = name ? { name, text: sql, values: params } : { text: sql, values: params };
+    const statement = name && this.prepares ? { name, text: sql, values: params } : { text: sql, values: params };
     return plainQuery(this.dataSource, sql, params, async () => (await client.query(statement)).rows as T[]);
   }
 
