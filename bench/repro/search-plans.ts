@@ -1,6 +1,7 @@
 /**
  * Which list plans serve the scale step's search and q cases, and whether ANALYZE's random
- * sample changes that (docs/decisions/0016-search-words-table.md, "Across ANALYZE runs"). Runs
+ * sample changes that (docs/decisions/0016-search-words-table.md, "Across ANALYZE runs"; the q
+ * estimates of a 4 % term, docs/decisions/0014-search-statistics-target.md). Runs
  * BooksListQuery itself on a database you own (LAB_URL), seeded as the bench seeds it:
  *
  *   DATABASE_URL=$LAB_URL npm run db:migrate
@@ -23,6 +24,9 @@ const CASES: Record<string, Partial<ListBooksQueryDto>> = {
   'search two words, one in half': { search: 'Halfway silent' },
   'search three words, one in half': { search: 'Halfway silent Everywhere' },
   'q long term': { q: 'Silent Harbor Halfway' },
+  'q 4 % newest': { q: 'Tailwind' },
+  'q 4 % oldest': { q: 'Headwind' },
+  'q 4 % spread': { q: 'Everywhere' },
   'search 4 % spread': { search: 'Everywhere' },
   'search 0.01 %': { search: 'Needle' },
   'search 0 %': { search: 'Nowhere' },
