@@ -32,6 +32,8 @@ export interface ServiceOptions {
   nodeFlags?: string[];
   /** Open the inspector on a free loopback port (allocation sampling). */
   inspect?: boolean;
+  /** Sees all the process writes to stdout and stderr, as it comes (output() keeps only the end). */
+  onOutput?: (chunk: string) => void;
 }
 
 /** The built service as production runs it: `node <heap flags> dist/main.js`. */
@@ -40,7 +42,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const appDir = options.appDir ?? ROOT;
   const args = [...(options.nodeFlags ?? nodeFlags(appDir)), path.join(appDir, 'dist', 'main.js')];
   if (options.cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
-  return launch('service', args, port, options.inspect ?? false, {
+  return launch('service', args, port, options.inspect ?? false, options.onOutput, {
     NODE_ENV: 'production',
     // Production's metrics port is fixed (9464); any free one, so runs never collide.
     METRICS_PORT: '0',
@@ -71,7 +73,7 @@ export async function startBaseline(
   const port = await freePort();
   const args = [transpileBaseline()];
   if (cpuProfileDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
-  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, inspect, {
+  return launch(writes === 'transaction' ? 'baseline' : 'baseline-autocommit', args, port, inspect, undefined, {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -102,6 +104,7 @@ async function launch(
   args: string[],
   port: number,
   inspect: boolean,
+  onOutput: ((chunk: string) => void) | undefined,
   env: Record<string, string>,
 ): Promise<RunningServer> {
   const inspectPort = inspect ? await freePort() : undefined;
@@ -114,6 +117,7 @@ async function launch(
   });
   let out = '';
   const keep = (chunk: Buffer) => {
+    onOutput?.(chunk.toString());
     out = (out + chunk.toString()).slice(-20_000);
   };
   child.stdout.on('data', keep);
