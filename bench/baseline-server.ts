@@ -3,6 +3,9 @@
  * node:http and pg only. Same SQL and JSON shapes as the service, minimal checks, no
  * framework. Run by the harness (transpiled to bench/.work/), never by the app.
  *
+ * The statements the service prepares (GET by id, the single insert, each update) are named here
+ * too, so each side's PostgreSQL parses and plans them once per connection.
+ *
  * Env: DATABASE_URL, PORT, HOST (127.0.0.1), DB_POOL_MAX (10), BASELINE_WRITES (`transaction`:
  * each write is BEGIN … COMMIT on one connection, the same SQL work as the service; `autocommit`:
  * each write is one statement, to price the transaction itself).
@@ -91,6 +94,22 @@ function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   });
 }
 
+const SELECT_ONE = `SELECT ${BOOK_COLUMNS} FROM books WHERE id = $1`;
+const INSERT_ONE = `INSERT INTO books (title, author, isbn, published_year, page_count, summary, version)
+  VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING ${BOOK_COLUMNS}`;
+
+/** One named UPDATE per set of columns, as the service names its own. */
+const updates = new Map<string, { name: string; text: string }>();
+function updateStatement(sets: string[]): { name: string; text: string } {
+  const key = sets.join(', ');
+  let statement = updates.get(key);
+  if (!statement) {
+    const text = `UPDATE books SET ${key}, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2 RETURNING ${BOOK_COLUMNS}`;
+    updates.set(key, (statement = { name: `update_${updates.size}`, text }));
+  }
+  return statement;
+}
+
 function etag(book: Book): string {
   return `"${book.version}"`;
 }
@@ -105,7 +124,7 @@ function isText(value: unknown, max: number): value is string {
 }
 
 async function getBook(id: string, res: http.ServerResponse): Promise<void> {
-  const { rows } = await pool.query<Book>(`SELECT ${BOOK_COLUMNS} FROM books WHERE id = $1`, [requireId(id)]);
+  const { rows } = await pool.query<Book>({ name: 'select_one', text: SELECT_ONE, values: [requireId(id)] });
   if (!rows[0]) throw new HttpError(404, `No book has id ${id}`);
   send(res, 200, rows[0], { etag: etag(rows[0]) });
 }
@@ -137,11 +156,11 @@ async function createBook(req: http.IncomingMessage, res: http.ServerResponse): 
   }
   if (!Number.isInteger(publishedYear)) throw new HttpError(400, 'publishedYear must be an integer');
   const { rows } = await write((db) =>
-    db.query<Book>(
-      `INSERT INTO books (title, author, isbn, published_year, page_count, summary, version)
-       VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING ${BOOK_COLUMNS}`,
-      [title.trim(), author.trim(), isbn, publishedYear, pageCount ?? null, summary ?? null],
-    ),
+    db.query<Book>({
+      name: 'insert_one',
+      text: INSERT_ONE,
+      values: [title.trim(), author.trim(), isbn, publishedYear, pageCount ?? null, summary ?? null],
+    }),
   );
   send(res, 201, rows[0], { location: `/books/${rows[0].id}`, etag: etag(rows[0]) });
 }
@@ -160,11 +179,7 @@ async function updateBook(id: string, req: http.IncomingMessage, res: http.Serve
   }
   if (!sets.length) throw new HttpError(400, 'the body must set at least one field');
   const book = await write(async (db) => {
-    const { rows } = await db.query<Book>(
-      `UPDATE books SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-       WHERE id = $1 AND version = $2 RETURNING ${BOOK_COLUMNS}`,
-      params,
-    );
+    const { rows } = await db.query<Book>({ ...updateStatement(sets), values: params });
     if (rows[0]) return rows[0];
     const exists = await db.query('SELECT 1 FROM books WHERE id = $1', [id]);
     throw exists.rowCount ? new HttpError(412, 'stale ETag') : new HttpError(404, `No book has id ${id}`);

@@ -417,7 +417,7 @@ export function renderMarkdown(report: BenchReport): string {
           )
             .map(([k, v]) => ` ${k}=${v}`)
             .join('')}`
-        : '`bench/baseline-server.ts` (node:http + pg) doing the same SQL work as the service: writes in `BEGIN … COMMIT`. A second copy with autocommit writes prices the transaction (see below)'
+        : '`bench/baseline-server.ts` (node:http + pg) doing the same SQL work as the service: writes in `BEGIN … COMMIT`, the same statements prepared. A second copy with autocommit writes prices the transaction (see below)'
     }`,
     `- Database: ${report.postgres}; ${count(o.rows)} books seeded; pool of ${o.poolMax} connections on both servers`,
     `- Load: autocannon, ${o.connections} connections, ${o.rounds} interleaved round(s) of ${o.durationS} s per endpoint and server after a ${o.warmupS} s warm-up; equal-load runs of ${o.fixedDurationS} s at ${o.fixedFraction}x the slower server's warm-up rate`,
