@@ -258,4 +258,44 @@ describe('Books API: concurrency and transactions (real PostgreSQL)', () => {
       await expect(countBooks(database.db.url)).resolves.toBe(before);
     });
   });
+
+  describe("a migration changes a returned column's type while the service serves", () => {
+    const fixture = useBooksApp(database);
+    const api = () => fixture.api();
+    const alterTitle = (length: number) =>
+      query(database.db.ownerUrl, `ALTER TABLE books ALTER COLUMN title TYPE varchar(${length})`);
+
+    /** Ten of each at once (five keyed POSTs), so every pooled connection has prepared the statements. */
+    async function readAndWrite(id: string): Promise<number[]> {
+      const responses = await Promise.all([
+        ...Array.from({ length: 10 }, () => api().get(`/books/${id}`)),
+        ...Array.from({ length: 10 }, (_, i) =>
+          api()
+            .patch(`/books/${id}`)
+            .set('If-Match', '*')
+            .send({ title: `t${i}` }),
+        ),
+        ...Array.from({ length: 10 }, () => api().post('/books').send(bookInput())),
+        // A keyed write runs the insert inside the key's own transaction (runShared).
+        ...Array.from({ length: 5 }, () =>
+          api().post('/books').set('Idempotency-Key', randomBytes(8).toString('hex')).send(bookInput()),
+        ),
+      ]);
+      return responses.map((res) => res.status);
+    }
+    const served = [...Array<number>(20).fill(200), ...Array<number>(15).fill(201)];
+
+    it('GET, PATCH and POST keep answering: statements prepared before it are prepared again', async () => {
+      const created = (await api().post('/books').send(bookInput()).expect(201)).body as BookBody;
+      expect(await readAndWrite(created.id)).toEqual(served);
+      try {
+        // Widening a varchar rewrites nothing, and changes the type each prepared statement returns.
+        await alterTitle(400);
+        expect(await readAndWrite(created.id)).toEqual(served);
+      } finally {
+        await alterTitle(300);
+      }
+      expect(await readAndWrite(created.id)).toEqual(served);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { DatabaseUnavailableError } from './database-unavailable.exception';
-import { errorCode, isTransientConnectionError } from './postgres-error';
+import { errorCode, isStalePreparedStatement, isTransientConnectionError } from './postgres-error';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -32,5 +32,13 @@ describe('postgres errors', () => {
     const driverError = withCode('23505');
     expect(errorCode(new QueryFailedError('INSERT', [], driverError))).toBe('23505');
     expect(errorCode(new AggregateError([withCode('ECONNREFUSED')], ''))).toBe('ECONNREFUSED');
+  });
+
+  it('a prepared statement whose result type changed is stale, also inside a TypeORM wrapper; 0A000 alone is not', () => {
+    const stale = withCode('0A000', 'cached plan must not change result type');
+    expect(isStalePreparedStatement(stale)).toBe(true);
+    expect(isStalePreparedStatement(new QueryFailedError('SELECT 1', [], stale))).toBe(true);
+    expect(isStalePreparedStatement(withCode('0A000', 'cannot use a cursor in pipeline mode'))).toBe(false);
+    expect(isTransientConnectionError(stale)).toBe(false);
   });
 });

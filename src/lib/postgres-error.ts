@@ -17,6 +17,7 @@ export const SqlState = {
   queryCanceled: '57014',
   idleInTransactionTimeout: '25P03',
   undefinedTable: '42P01',
+  featureNotSupported: '0A000',
 } as const;
 
 /** Five characters; no SQLSTATE class starts with E, while errno names (EPIPE) do. */
@@ -85,6 +86,18 @@ export function isTransientConnectionError(error: unknown): boolean {
   const message = messageOf(error);
   return /timeout|terminated unexpectedly|Connection terminated|not queryable|the database system is (starting up|shutting down|in recovery mode)/i.test(
     message,
+  );
+}
+
+/**
+ * True when a prepared statement can no longer run on its connection: a migration changed the type
+ * of a column it returns (even widening a varchar). PostgreSQL keeps refusing it on that connection;
+ * the same text unnamed, or on a new connection, runs.
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  return (
+    errorCode(error) === SqlState.featureNotSupported &&
+    messageOf(error).includes('cached plan must not change result type')
   );
 }
 

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { databaseConfig } from '../../config/database.config';
 import { poolOf } from '../../lib/internals/typeorm';
-import { errorCode, isTransientConnectionError } from '../../lib/postgres-error';
+import { errorCode, isStalePreparedStatement, isTransientConnectionError } from '../../lib/postgres-error';
 import { plainQuery } from '../runtime/plain-query';
 import { ConsistencyScope } from './consistency-scope';
 import { PRIMARY } from './read-source';
@@ -71,7 +71,16 @@ export class ReadRouter {
   private async onPrimary<T>(sql: string, params: unknown[], name: string | undefined): Promise<T> {
     const pool = poolOf(this.dataSource);
     if (!pool) return await this.dataSource.query(sql, params);
-    return plainQuery(this.dataSource, sql, params, () => onPool<T>(pool, sql, params, name));
+    return plainQuery(this.dataSource, sql, params, async () => {
+      try {
+        return await onPool<T>(pool, sql, params, name);
+      } catch (error) {
+        if (!name || !isStalePreparedStatement(error)) throw error;
+        // That connection was discarded; the others are replaced as they meet the same error.
+        this.logger.warn(`a column read by ${name} changed type; its connection was replaced`);
+        return await onPool<T>(pool, sql, params);
+      }
+    });
   }
 }
 
@@ -89,7 +98,8 @@ async function onPool<T>(pool: Pool, sql: string, params: unknown[], name?: stri
     failure = error as Error;
     throw error;
   } finally {
-    // With an error the connection is discarded rather than pooled.
-    client.release(failure && isTransientConnectionError(failure) ? failure : undefined);
+    // A broken connection, or one whose prepared statement went stale, is discarded rather than pooled.
+    const discard = failure && (isTransientConnectionError(failure) || isStalePreparedStatement(failure));
+    client.release(discard ? failure : undefined);
   }
 }

@@ -5,13 +5,16 @@ import { DataSource, EntityManager, QueryRunner, QueryRunnerAlreadyReleasedError
 import { databaseConfig } from '../../config/database.config';
 import { DatabaseUnavailableError, WriteOutcomeUnknownError } from '../../lib/database-unavailable.exception';
 import { clientOf, type IsolationLevel, releaseQueryRunner } from '../../lib/internals/typeorm';
-import { errorCode, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
+import { errorCode, isStalePreparedStatement, isTransientConnectionError, SqlState } from '../../lib/postgres-error';
 import { noteCommitLsn } from '../replicas/commit-lsn';
 import { plainQuery } from './plain-query';
 
 export interface TransactionOptions {
   isolation?: IsolationLevel;
-  /** Whole-unit attempts on serialization failures and deadlocks (40001, 40P01). */
+  /**
+   * Whole-unit attempts on serialization failures and deadlocks (40001, 40P01), and after a prepared
+   * statement went stale (isStalePreparedStatement: the retry prepares nothing).
+   */
   maxAttempts?: number;
 }
 
@@ -42,6 +45,9 @@ export class TransactionRunner {
   /** Whether a named statement is prepared: only where a connection is one server session. */
   private readonly prepares: boolean;
 
+  /** The units retried after a stale prepared statement: their statements go unnamed. */
+  private readonly unprepared = new WeakSet<QueryRunner>();
+
   /**
    * Like `run`, and every `run` called from `work` joins this transaction: its work runs on the same
    * manager, its options are ignored, and a retry after 40001/40P01 repeats the whole of `work`.
@@ -68,7 +74,8 @@ export class TransactionRunner {
     // As TypeORM's query() does: a released runner's client is back in the pool, maybe in another transaction.
     if (queryRunner.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const client = await clientOf(queryRunner);
-    const statement = name && this.prepares ? { name, text: sql, values: params } : { text: sql, values: params };
+    const prepared = name && this.prepares && !this.unprepared.has(queryRunner);
+    const statement = prepared ? { name, text: sql, values: params } : { text: sql, values: params };
     return plainQuery(this.dataSource, sql, params, async () => (await client.query(statement)).rows as T[]);
   }
 
@@ -76,11 +83,17 @@ export class TransactionRunner {
     const joined = this.shared.getStore();
     if (joined) return work(joined);
     const maxAttempts = options.maxAttempts ?? 3;
+    let unprepared = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(work, options.isolation);
+        return await this.once(work, options.isolation, unprepared);
       } catch (error) {
         const code = errorCode(error);
+        if (isStalePreparedStatement(error) && !unprepared) {
+          this.logger.warn('a column a prepared statement returns changed type; retrying on a new connection');
+          unprepared = true;
+          continue;
+        }
         if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
         this.logger.debug(`retrying transaction after ${code} (attempt ${attempt} of ${maxAttempts})`);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -88,10 +101,15 @@ export class TransactionRunner {
     }
   }
 
-  private async once<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+  private async once<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    isolation: IsolationLevel | undefined,
+    unprepared: boolean,
+  ): Promise<T> {
     let queryRunner: QueryRunner;
     try {
       queryRunner = this.dataSource.createQueryRunner();
+      if (unprepared) this.unprepared.add(queryRunner);
       await queryRunner.connect();
     } catch (error) {
       throw isTransientConnectionError(error) ? new DatabaseUnavailableError(undefined, { cause: error }) : error;
@@ -113,7 +131,8 @@ export class TransactionRunner {
           : error;
       // Lost before COMMIT went out, the transaction was rolled back; lost after, nobody knows.
       if (committing && isTransientConnectionError(failure)) failure = new WriteOutcomeUnknownError({ cause: error });
-      if (isTransientConnectionError(failure)) broken = failure as Error;
+      // A stale prepared statement stays stale on this connection: it is not pooled again.
+      if (isTransientConnectionError(failure) || isStalePreparedStatement(failure)) broken = failure as Error;
       if (queryRunner.isTransactionActive && !broken) {
         await queryRunner.rollbackTransaction().catch((rollbackError: unknown) => {
           broken = rollbackError as Error;
