@@ -1,6 +1,13 @@
 import type { BookCursor } from './book-cursor';
 import { COMMON_WORD_RATIO, LONG_POSTINGS, MATCH_CAP, SPARSE_ESTIMATE } from './books-list.bounds';
-import { choosePlans, commonWords, needsEstimates, type PlanNode, readEstimates } from './books-list.plan';
+import {
+  choosePlans,
+  commonWords,
+  needsEstimates,
+  type PlanNode,
+  readEstimates,
+  withoutWords,
+} from './books-list.plan';
 import { ListStatements } from './books-list.statements';
 import { ListBooksQueryDto } from './dto/list-books-query.dto';
 
@@ -73,9 +80,15 @@ describe('choosePlans: the decision table at the top of books-list.plan.ts, from
       request({ q: 'silent harbor', search: 'needle' }),
       explained(30, 100, 7000, 50, 60),
     );
-    expect(estimates).toEqual({ matches: 30, words: [100, 7000], wordEstimates: [], unknownWord: 60 });
-    // A plain-AND search has its words' estimates instead.
-    expect(readEstimates(request({ search: 'halfway silent' }), explained(9, 500, 26)).unknownWord).toBe(0);
+    expect(estimates).toEqual({ matches: 30, words: [100, 7000], wordEstimates: [], unknownWord: 60, rows: 0 });
+    // A plain-AND search has its words' estimates instead, then the table's rows.
+    expect(readEstimates(request({ search: 'halfway silent' }), explained(9, 500, 26, 1000))).toEqual({
+      matches: 9,
+      words: [],
+      wordEstimates: [500, 26],
+      unknownWord: 0,
+      rows: 1000,
+    });
   });
 
   it(`samples a search expected to match ${LONG_POSTINGS}+, then reads the index under BITMAP_ONLY`, () => {
@@ -87,8 +100,8 @@ describe('choosePlans: the decision table at the top of books-list.plan.ts, from
   });
 
   it('merges the book_words of two or three common words first, unless the cursor came from a sample', () => {
-    // matches, then halfway, silent.
-    const estimates = explained(9_000, 500_000, 26_000);
+    // matches, then halfway, silent, then the table's rows.
+    const estimates = explained(9_000, 500_000, 26_000, 1_000_000);
     expect(plans({ search: 'Halfway Silent' }, estimates)).toEqual(['words', 'search-sample', 'search-bitmap']);
     const sampled: BookCursor = {
       sort: 'relevance',
@@ -105,26 +118,39 @@ describe('choosePlans: the decision table at the top of books-list.plan.ts, from
 
   it('stays with book_words on a page whose cursor came from them, whatever the estimate', () => {
     const words: BookCursor = { sort: 'relevance', order: 'desc', key: '0.06', id: ID, words: { asOf: '', last: ID } };
-    expect(plans({ search: 'Halfway Silent', cursor: 'c' }, explained(40, 90, 60), words)).toEqual([
+    expect(plans({ search: 'Halfway Silent', cursor: 'c' }, explained(40, 90, 60, 1_000_000), words)).toEqual([
       'words',
       'search-index',
     ]);
   });
 
   it('merges no book_words for one word, four words, other filters, or words the planner finds rare', () => {
-    expect(plans({ search: 'the lord of rings' }, explained(9_000, 9, 9, 9, 9))).not.toContain('words');
-    expect(plans({ search: 'halfway silent', author: 'A' }, explained(9_000, 9, 9))).not.toContain('words');
-    expect(plans({ search: 'halfway silent' }, explained(LONG_POSTINGS - 1, 9, 9))).toEqual(['search-index']);
+    expect(plans({ search: 'the lord of rings' }, explained(9_000, 9, 9, 9, 9, 99))).not.toContain('words');
+    expect(plans({ search: 'halfway silent', author: 'A' }, explained(9_000, 9, 9, 99))).not.toContain('words');
+    expect(plans({ search: 'halfway silent' }, explained(LONG_POSTINGS - 1, 9, 9, 99))).toEqual(['search-index']);
   });
 
-  it(`reads the index under BITMAP_ONLY when a word is in ${COMMON_WORD_RATIO}x the rarest's books`, () => {
-    // matches, then halfway, silent, everywhere.
-    expect(plans({ search: 'halfway silent everywhere' }, explained(300, 500_000, 26_000, 40_000))).toEqual([
-      'search-bitmap',
-    ]);
-    expect(plans({ search: 'halfway silent everywhere' }, explained(300, 50_000, 26_000, 40_000))).toEqual([
-      'search-index',
-    ]);
+  it(`reads the index under BITMAP_ONLY when its words but the common ones are in ${LONG_POSTINGS}+ books`, () => {
+    // matches, then halfway, silent, everywhere, then the table's rows: silent and everywhere in
+    // 1,040 books, or in 5,200 where the table is five times as large.
+    const search = { search: 'halfway silent everywhere' };
+    expect(plans(search, explained(520, 500_000, 26_000, 40_000, 1_000_000))).toEqual(['search-index']);
+    expect(plans(search, explained(520, 500_000, 26_000, 40_000, 5_000_000))).toEqual(['search-bitmap']);
+    // No word common: the index condition is the search's, as expected.
+    expect(plans(search, explained(300, 50_000, 26_000, 40_000, 1_000_000))).toEqual(['search-index']);
+    // The words not told apart (a parallel plan): nothing is left out of the condition.
+    const gathered: PlanNode = { 'Node Type': 'Gather', 'Plan Rows': 300, Plans: [explained(300, 1, 1, 1, 1)] };
+    expect(plans(search, gathered)).toEqual(['search-index']);
+  });
+
+  it('estimates the matches without some words by dividing their shares of the table back out', () => {
+    const estimates = readEstimates(
+      request({ search: 'the lord of rings' }),
+      explained(2, 600_000, 900, 300_000, 1_200, 1e6),
+    );
+    expect(withoutWords(estimates, ['the', 'lord', 'of', 'rings'], ['the', 'of'])).toBeCloseTo(11.11, 2);
+    expect(withoutWords(estimates, ['the', 'lord', 'of', 'rings'], [])).toBe(2);
+    expect(withoutWords({ ...estimates, rows: 0 }, ['the', 'lord', 'of', 'rings'], ['the'])).toBe(Infinity);
   });
 });
 

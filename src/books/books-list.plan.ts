@@ -19,8 +19,9 @@ import type { ListRequest } from './books-list.request';
  * |                                      |                                             |               | the rows below          |
  * | search                               | matches >= LONG_POSTINGS, and more than     | search-sample | SEARCH_CAP or fewer     |
  * |                                      | for a word the statistics do not know       |               | found: search-bitmap    |
- * | search                               | not so many, and no common word             | search-index  |                         |
- * | search                               | otherwise (many matches, or a common word)  | search-bitmap |                         |
+ * | search                               | not so many, and no common word, or not so  | search-index  |                         |
+ * |                                      | many without the common words               |               |                         |
+ * | search                               | otherwise                                   | search-bitmap |                         |
  *
  * all, walk, search-index and search-bitmap always serve. A total is exact up to the plan's cap
  * (EXACT_TOTAL_CAP, MATCH_CAP, SEARCH_CAP), and the planner's estimate beyond it. A common word
@@ -39,6 +40,8 @@ export interface Estimates {
   wordEstimates: number[];
   /** For any other `search`: what the planner says for a word its statistics do not know; else 0. */
   unknownWord: number;
+  /** For a plain-AND `search`: the table's rows, of which wordEstimates are shares; else 0. */
+  rows: number;
 }
 
 /** The plans to try for a request, in order: each but the last may decline, and the next runs. */
@@ -54,7 +57,10 @@ export function choosePlans(request: ListRequest, cursor: BookCursor | undefined
     }
     if (many) plans.push('search-sample');
     const common = commonWords(request.andWords, estimates!.wordEstimates);
-    plans.push(!many && !common.length ? 'search-index' : 'search-bitmap');
+    // Left out of the index condition, common words may make it match enough books for a table scan
+    // to look cheaper than the index: only then is the plan not left to the estimates.
+    const few = !common.length || withoutWords(estimates!, request.andWords, common) < LONG_POSTINGS;
+    plans.push(!many && few ? 'search-index' : 'search-bitmap');
     return plans;
   }
   if (!request.filters.length) return ['all'];
@@ -77,26 +83,28 @@ export interface PlanNode {
 /**
  * The estimates in EXPLAIN's plan of the estimate statement: one Append branch for the matches,
  * then one per q word and one for an unknown word (qWords), then one per word of a plain-AND
- * `search` (andWords), or for any other `search` one for an unknown word. Should the planner not
- * answer with one branch per statement (a parallel plan), the q words count as common (the walk is
- * the plan whose cost is bounded), the search words are not told apart, and no unknown word's
- * estimate is known.
+ * `search` (andWords) and one for the table's rows, or for any other `search` one for an unknown
+ * word. Should the planner not answer with one branch per statement (a parallel plan), the q words
+ * count as common (the walk is the plan whose cost is bounded), the search words are not told
+ * apart, and no unknown word's estimate is known.
  */
 export function readEstimates(request: ListRequest, plan: PlanNode): Estimates {
   const words = request.qWords.length;
   const andWords = request.andWords.length;
   const unknownSearch = request.query.search !== undefined && !andWords ? 1 : 0;
-  const branches = 1 + (words ? words + 1 : 0) + andWords + unknownSearch;
-  if (branches === 1) return { matches: plan['Plan Rows'], words: [], wordEstimates: [], unknownWord: 0 };
+  const branches = 1 + (words ? words + 1 : 0) + (andWords ? andWords + 1 : 0) + unknownSearch;
+  const none = { words: [], wordEstimates: [], unknownWord: 0, rows: 0 };
+  if (branches === 1) return { ...none, matches: plan['Plan Rows'] };
   if (plan['Node Type'] !== 'Append' || plan.Plans?.length !== branches) {
-    return { matches: plan['Plan Rows'], words: words ? [Infinity] : [], wordEstimates: [], unknownWord: 0 };
+    return { ...none, matches: plan['Plan Rows'], words: words ? [Infinity] : [] };
   }
   const [matches, ...each] = plan.Plans.map((branch) => branch['Plan Rows']);
   const unknownWord = unknownSearch ? each.pop()! : 0;
+  const rows = andWords ? each.pop()! : 0;
   const wordEstimates = each.splice(each.length - andWords);
-  if (!words) return { matches, words: [], wordEstimates, unknownWord };
+  if (!words) return { matches, words: [], wordEstimates, unknownWord, rows };
   const unknown = each.pop()!;
-  return { matches, words: each.map((rows) => (rows > unknown ? rows : 0)), wordEstimates, unknownWord };
+  return { matches, words: each.map((n) => (n > unknown ? n : 0)), wordEstimates, unknownWord, rows };
 }
 
 /**
@@ -108,4 +116,14 @@ export function commonWords(words: string[], estimates: number[]): string[] {
   if (estimates.length !== words.length || !words.length) return [];
   const rarest = Math.min(...estimates);
   return words.filter((_, i) => estimates[i] >= LONG_POSTINGS && estimates[i] >= COMMON_WORD_RATIO * rarest);
+}
+
+/**
+ * The planner's estimate of the matches with `left` out of the search's `words`: it multiplies the
+ * words' shares of the table, so each left-out word's share is divided back out.
+ */
+export function withoutWords(estimates: Estimates, words: string[], left: string[]): number {
+  const { matches, wordEstimates, rows } = estimates;
+  if (!rows || wordEstimates.length !== words.length) return Infinity;
+  return words.reduce((n, word, i) => (left.includes(word) ? (n * rows) / Math.max(wordEstimates[i], 1) : n), matches);
 }

@@ -45,7 +45,7 @@ describe('BooksListQuery.run: each plan that declines hands the request to the n
 
   it('goes from words (cut by its budget) to the sample (too few) to the index under BITMAP_ONLY', async () => {
     const request = query({ search: 'Halfway Silent' });
-    const { list, ran } = cannedDatabase(append(9_000, 500_000, 26_000), [
+    const { list, ran } = cannedDatabase(append(9_000, 500_000, 26_000, 1_000_000), [
       [{ ...none, total: 3, applies: true, cut: true }],
       [{ ...none, total: SEARCH_CAP }],
       [{ ...none, total: 0 }],

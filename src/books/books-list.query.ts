@@ -115,7 +115,7 @@ export class BooksListQuery {
    * Expected to match few: no plan reads fewer rows than the index's (capped()). Else the sample did
    * not hold the matches: they sit together, maybe at the far end of a table scan, so only the index
    * may serve. Without its common words the index condition may match many more books than the
-   * search: a bitmap still.
+   * search: a bitmap still where that may be many (choosePlans).
    */
   private async searchIndex({ statements, estimates, plain }: PlannedRequest, bitmap: boolean): Promise<BooksPage> {
     const common = commonWords(statements.andWords, estimates.wordEstimates);
@@ -153,7 +153,7 @@ export class BooksListQuery {
   }
 }
 
-const NO_ESTIMATES: Estimates = { matches: 0, words: [], wordEstimates: [], unknownWord: 0 };
+const NO_ESTIMATES: Estimates = { matches: 0, words: [], wordEstimates: [], unknownWord: 0, rows: 0 };
 
 /** A search's total past SEARCH_CAP: the planner's estimate, and more than SEARCH_CAP. */
 function estimated(estimates: Estimates): number {

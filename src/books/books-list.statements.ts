@@ -66,6 +66,8 @@ export function estimateStatement(r: ListRequest): ListStatement {
   for (const word of r.andWords) {
     branches.push(`SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('${SEARCH_CONFIG}', ${bind(word)})`);
   }
+  // And the table's rows, of which those are shares (withoutWords()).
+  if (r.andWords.length) branches.push('SELECT 1 FROM books book');
   // Any other `search`: a last branch for a whole lexeme no book has ('-'), what the planner says for
   // a word its statistics do not know, which is no count of books (choosePlans).
   if (r.query.search !== undefined && !r.andWords.length) {

@@ -8,7 +8,7 @@ EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE (book.title ILIKE $1 OR boo
 
 -- GET /books?search=Halfway Silent
 -- params: ["Halfway Silent","halfway","silent"]
-EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.search_vector @@ websearch_to_tsquery('simple', $1) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $2) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $3);
+EXPLAIN (FORMAT JSON) SELECT 1 FROM books book WHERE book.search_vector @@ websearch_to_tsquery('simple', $1) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $2) UNION ALL SELECT 1 FROM books book WHERE book.search_vector @@ to_tsquery('simple', $3) UNION ALL SELECT 1 FROM books book;
 
 -- GET /books?search=Needle
 -- params: ["Needle"]
