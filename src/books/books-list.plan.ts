@@ -58,7 +58,8 @@ export function choosePlans(request: ListRequest, cursor: BookCursor | undefined
     if (many) plans.push('search-sample');
     const common = commonWords(request.andWords, estimates!.wordEstimates);
     // Left out of the index condition, common words may make it match enough books for a table scan
-    // to look cheaper than the index: only then is the plan not left to the estimates.
+    // to look cheaper than the index: only then is the plan not left to the estimates
+    // (docs/decisions/0017-search-common-words.md).
     const few = !common.length || withoutWords(estimates!, request.andWords, common) < LONG_POSTINGS;
     plans.push(!many && few ? 'search-index' : 'search-bitmap');
     return plans;
