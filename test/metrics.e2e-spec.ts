@@ -16,6 +16,10 @@ describe('metrics', () => {
       expect(res.text).toMatch(
         /^http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/books",http_response_status_code="200"\} 1$/m,
       );
+      // Every statement the pool's clients run is timed under its first keyword.
+      expect(res.text).toMatch(
+        /^db_client_operation_duration_seconds_count\{db_system_name="postgresql",db_operation_name="SELECT"\} [1-9]\d*$/m,
+      );
       const doc = await request(base).get('/docs-json').expect(200);
       expect(Object.keys(doc.body.paths as object)).not.toContain('/metrics');
       expect(Object.keys(doc.body.paths as object)).toContain('/books/{id}');

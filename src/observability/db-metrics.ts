@@ -56,19 +56,22 @@ export function observeDatabase(metrics: Metrics, dataSource: DataSource): { att
     },
   });
 
+  // Returned, not bound to a name: the bundle's keepNames would name each one as it is made.
+  const observeFrom = (operation: string, start: number) => () =>
+    metrics.dbDuration.child('postgresql', operation).observe((performance.now() - start) / 1000);
   const timed = new WeakSet<QueryClient>();
-  const observe = (operation: string, seconds: number) =>
-    metrics.dbDuration.child('postgresql', operation).observe(seconds);
   const time = (client: QueryClient) => {
     if (timed.has(client)) return;
     timed.add(client);
-    const query = client.query.bind(client);
-    client.query = (...args: unknown[]) => {
+    const query = client.query;
+    // Every statement passes here: no rest array and one callback per call (docs/decisions/0004-metrics-histogram.md).
+    client.query = function timedQuery(text: unknown) {
       const start = performance.now();
-      const result = query(...args);
+      // eslint-disable-next-line prefer-rest-params -- forwards pg's optional arguments as given
+      const result = query.apply(client, arguments as unknown as unknown[]);
       if (result instanceof Promise) {
-        const done = () => observe(operationName(args[0]), (performance.now() - start) / 1000);
-        result.then(done, done);
+        const settled = observeFrom(operationName(text), start);
+        result.then(settled, settled);
       }
       return result;
     };

@@ -1,7 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { appConfig, type AppConfig } from '../../config/app.config';
 import { type InFlightEntry, InFlightRequests } from './in-flight-requests';
+
+/** A response's entry among the requests in flight, set by trackRequests. */
+const IN_FLIGHT = Symbol('inFlight');
+type TrackedResponse = ServerResponse & { [IN_FLIGHT]?: InFlightEntry };
 
 /** How long a request may still be arriving once shutdown begins. */
 const RECEIVE_GRACE_MS = 1000;
@@ -63,19 +68,26 @@ export class ShutdownState implements BeforeApplicationShutdown {
 
   /** Counts requests from arrival to response; answers sent while draining close their connection. */
   trackRequests(fastify: FastifyInstance): void {
-    const finished = (entry: InFlightEntry) => {
-      this.inFlight.remove(entry);
-      if (this.inFlight.size === 0) this.onIdle?.();
+    const inFlight = this.inFlight;
+    // One listener for every response, which finds its entry on the response: no closure or once()
+    // wrapper per request (docs/decisions/0002-in-flight-list.md).
+    const onClose = (response: ServerResponse) => {
+      inFlight.remove((response as TrackedResponse)[IN_FLIGHT]!);
+      if (inFlight.size === 0) this.onIdle?.();
     };
     fastify.decorateRequest('inFlight', null);
     fastify.addHook('onRequest', (request, reply, done) => {
-      const entry = this.inFlight.add(request.raw.socket);
+      const entry = inFlight.add(request.raw.socket);
       request.inFlight = entry;
+      (reply.raw as TrackedResponse)[IN_FLIGHT] = entry;
       // 'close' fires once the response is sent or the client has gone, whichever comes first;
       // onResponse alone misses a client that hangs up, which would hold shutdown to its deadline.
-      reply.raw.once('close', () => finished(entry));
+      reply.raw.on('close', closeListener);
       done();
     });
+    function closeListener(this: ServerResponse): void {
+      onClose(this);
+    }
     // The body has been read and parsed: from here on the request is the service's to finish.
     fastify.addHook('preValidation', (request, _reply, done) => {
       if (request.inFlight) request.inFlight.receiving = false;
